@@ -130,8 +130,18 @@ def unload(shell: Any) -> None:
 def _ensure_log_handler() -> None:
     """flock's warnings go to stderr as one line each, never as tracebacks."""
     if not log.handlers:
-        handler = logging.StreamHandler()
+        handler = _CurrentStderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.propagate = False
         log.setLevel(logging.INFO)
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (ipykernel and test captures replace it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import sys
+
+        self.stream = sys.stderr
+        super().emit(record)
