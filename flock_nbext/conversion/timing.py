@@ -1,0 +1,67 @@
+"""Interleaved timing of several prediction functions on the same rows (autotune and benchmarks).
+
+Each round runs every function once in a rotated order, so that drift in machine load (other
+processes, frequency scaling) spreads over all of them; the figures are medians over rounds and
+calls. Batch-1 latency is measured per call on single rows taken in turn from the sample.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, *, batch_n: int, rounds: int = 5,
+                round_budget_s: float = 0.03, on_round: Callable[[int], Any] | None = None,
+                batch1: bool = True, batchN: bool = True) -> dict[str, dict]:
+    """{name: {batch1_p50_us, batch1_p99_us, batchN_median_us, batchN_rows_per_s}} for every runner."""
+    singles = [np.ascontiguousarray(X[i:i + 1]) for i in range(min(len(X), 64))]
+    reps = -(-batch_n // len(X))
+    big = np.ascontiguousarray(np.tile(X, (reps, 1))[:batch_n])
+    names = list(runners)
+    per_call: dict[str, list[int]] = {n: [] for n in names}
+    per_batch: dict[str, list[int]] = {n: [] for n in names}
+    k1, kN = {}, {}
+    for n in names:  # warm-up, and how many calls fit in a round's budget
+        fn = runners[n]
+        t1 = _time_calls(fn, singles, 3)[-1] if batch1 else 0
+        tN = _time_calls(fn, [big], 1)[0] if batchN else 0
+        k1[n] = int(np.clip(round_budget_s * 1e9 / max(t1, 1), 3, 400))
+        kN[n] = int(np.clip(round_budget_s * 1e9 / max(tN, 1), 1, 20))
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for n in order:
+            if batch1:
+                per_call[n].extend(_time_calls(runners[n], singles, k1[n]))
+            if batchN:
+                per_batch[n].append(int(np.median(_time_calls(runners[n], [big], kN[n]))))
+        if on_round is not None:
+            on_round(1)
+    out = {}
+    for n in names:
+        row: dict[str, Any] = {}
+        if batch1:
+            calls = np.asarray(per_call[n], dtype=np.float64) / 1e3
+            row["batch1_p50_us"] = round(float(np.median(calls)), 2)
+            row["batch1_p99_us"] = round(float(np.percentile(calls, 99)), 2)
+        if batchN:
+            med = float(np.median(per_batch[n])) / 1e3
+            row["batchN_median_us"] = round(med, 1)
+            row["batchN_rows_per_s"] = round(batch_n / (med / 1e6), 1)
+        out[n] = row
+    return out
+
+
+def _time_calls(fn: Callable[[np.ndarray], Any], inputs: list[np.ndarray], k: int) -> list[int]:
+    clock = time.perf_counter_ns
+    times = []
+    m = len(inputs)
+    for i in range(k):
+        x = inputs[i % m]
+        t0 = clock()
+        fn(x)
+        times.append(clock() - t0)
+    return times
