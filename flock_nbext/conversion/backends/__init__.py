@@ -1,0 +1,82 @@
+"""Backends: compile a tree-ensemble IR into ONNX graphs, one strategy per module.
+
+Each strategy module defines `applicable(ensemble) -> str | None` (None, or why it does not apply)
+and `build(ensemble, *, opset) -> onnx.ModelProto`. The registry imports a module only when its
+backend is used, so listing the strategies costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from ..ir import TreeEnsemble
+from .graph import DEFAULT_OPSET
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One compilation strategy; `module` holds its `applicable` and `build`."""
+
+    name: str
+    description: str
+    module: str
+
+    def _impl(self):
+        return importlib.import_module(self.module, __name__)
+
+    def applicable(self, ensemble: TreeEnsemble) -> str | None:
+        """None when this strategy can compile the ensemble, else the reason it cannot."""
+        return self._impl().applicable(ensemble)
+
+    def build(self, ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **options: Any):
+        """The ONNX ModelProto (graph contract in `backends.graph`)."""
+        reason = self.applicable(ensemble)
+        if reason is not None:
+            from ...errors import ConversionError
+
+            raise ConversionError(f"strategy {self.name} does not apply: {reason}")
+        return self._impl().build(ensemble, opset=opset, **options)
+
+
+class BackendRegistry:
+    """The strategies flock tries, in registration order; a name registers once."""
+
+    def __init__(self) -> None:
+        self._backends: dict[str, Backend] = {}
+
+    def register(self, backend: Backend) -> Backend:
+        if backend.name in self._backends:
+            raise ValueError(f"a backend named {backend.name!r} is already registered")
+        self._backends[backend.name] = backend
+        return backend
+
+    def __iter__(self):
+        return iter(self._backends.values())
+
+    def __len__(self) -> int:
+        return len(self._backends)
+
+    def names(self) -> list[str]:
+        return list(self._backends)
+
+    def get(self, name: str) -> Backend:
+        try:
+            return self._backends[name]
+        except KeyError:
+            from ...errors import ConversionError
+
+            raise ConversionError(f"no strategy named {name!r}; known: {', '.join(self._backends)}") from None
+
+
+def default_registry() -> BackendRegistry:
+    registry = BackendRegistry()
+    registry.register(Backend("tree_ensemble", "ONNX-ML TreeEnsembleRegressor operator", ".tree_ensemble_op"))
+    # gemm, tree_traversal and perfect_tree_traversal register here as they land
+    return registry
+
+
+REGISTRY = default_registry()
+
+__all__ = ["DEFAULT_OPSET", "REGISTRY", "Backend", "BackendRegistry", "default_registry"]

@@ -1,0 +1,171 @@
+"""What every tree backend's ONNX graph shares: input rules up front, outputs at the end.
+
+The graph contract: one input "X" float32 [N, n_features]; classifiers output "label" (int64 [N],
+an index into the ensemble's classes) and "probabilities" (float32 [N, n_classes]); regressors
+output "variable" (float32 [N, n_outputs]). No ZipMap; one row per input row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .lowering import NumericEnsemble
+
+DEFAULT_OPSET = 18
+ML_OPSET = 3
+INPUT = "X"
+
+
+class GraphBuilder:
+    """Collects nodes and constants under unique names, then makes the ModelProto."""
+
+    def __init__(self, opset: int = DEFAULT_OPSET) -> None:
+        if opset < 13:
+            raise ValueError(f"opset {opset} is too old: flock's tree graphs need opset 13 or newer")
+        self.opset = opset
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self.domains: dict[str, int] = {"": opset}
+        self._count = 0
+
+    def _name(self, hint: str) -> str:
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def const(self, value, hint: str = "c", dtype=None) -> str:
+        from onnx import numpy_helper
+
+        array = np.asarray(value, dtype=dtype)
+        name = self._name(hint)
+        self.initializers.append(numpy_helper.from_array(array, name))
+        return name
+
+    def op(self, op_type: str, *inputs: str, hint: str | None = None, domain: str = "",
+           outputs: int = 1, **attrs: Any) -> Any:
+        from onnx import helper
+
+        names = [self._name(hint or op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, domain=domain or None, **attrs))
+        return names[0] if outputs == 1 else names
+
+    def use_domain(self, domain: str, version: int) -> None:
+        self.domains[domain] = version
+
+    def rename(self, name: str, new: str) -> None:
+        """Give a node's output its public name."""
+        for node in self.nodes:
+            for i, out in enumerate(node.output):
+                if out == name:
+                    node.output[i] = new
+            for i, inp in enumerate(node.input):
+                if inp == name:
+                    node.input[i] = new
+
+    def model(self, inputs, outputs, graph_name: str, doc: str = "") -> Any:
+        from onnx import helper
+
+        graph = helper.make_graph(self.nodes, graph_name, inputs, outputs, self.initializers)
+        opsets = [helper.make_opsetid(d, v) for d, v in self.domains.items()]
+        model = helper.make_model(graph, opset_imports=opsets, producer_name="flock-nbext")
+        model.ir_version = min(model.ir_version, 10)
+        model.doc_string = doc
+        return model
+
+
+def preprocess(b: GraphBuilder, lowered: NumericEnsemble) -> str:
+    """Apply the ensemble's input rules to "X" and append virtual categorical columns."""
+    ens = lowered.ensemble
+    x = INPUT
+    if ens.zero_threshold > 0:
+        tiny = b.op("LessOrEqual", b.op("Abs", x), b.const(np.float32(ens.zero_threshold), "zero_thr"))
+        x = b.op("Where", tiny, b.const(np.float32(0.0), "zero"), x, hint="x_flushed")
+    if ens.zero_as_missing:
+        mask = np.zeros(ens.n_features, dtype=bool)
+        mask[sorted(ens.zero_as_missing)] = True
+        is_zero = b.op("And", b.op("Equal", x, b.const(np.float32(0.0), "zero")), b.const(mask, "zero_missing"))
+        x = b.op("Where", is_zero, b.const(np.float32(np.nan), "nan"), x, hint="x_missing")
+    table = lowered.categorical
+    if table is None:
+        return x
+    g = b.op("Gather", x, b.const(table.features, "cat_features"), axis=1)
+    if ens.categorical_rule == "truncate":
+        negative = b.op("Less", g, b.const(np.float32(0.0), "zero"))
+        codes = b.op("Where", negative, b.op("Ceil", g), b.op("Floor", g))
+    else:
+        codes = b.op("Floor", g)
+    sizes = b.const(table.sizes.astype(np.float32), "cat_sizes")
+    valid = b.op("And", b.op("GreaterOrEqual", codes, b.const(np.float32(0.0), "zero")),
+                 b.op("Less", codes, sizes))  # False for NaN
+    idx = b.op("Cast", b.op("Where", valid, codes, sizes), to=7)  # int64
+    idx = b.op("Add", idx, b.const(table.offsets, "cat_offsets"))
+    virtual = b.op("Gather", b.const(table.table, "cat_table"), idx, axis=0, hint="cat_columns")
+    return b.op("Concat", x, virtual, axis=1, hint="x_columns")
+
+
+def decide(b: GraphBuilder, values: str, thresholds: str, missing_left: str | None,
+           all_missing_left: bool | None) -> str:
+    """Bool 'go left' of `values <= thresholds`, NaN going the `missing_left` way.
+
+    When every node sends NaN the same way one comparison suffices: `x <= t` is False for NaN,
+    `not (x > t)` is True for NaN.
+    """
+    if all_missing_left is False:
+        return b.op("LessOrEqual", values, thresholds)
+    if all_missing_left is True:
+        return b.op("Not", b.op("Greater", values, thresholds))
+    le = b.op("LessOrEqual", values, thresholds)
+    return b.op("Where", b.op("IsNaN", values), missing_left, le, hint="go_left")
+
+
+def finish(b: GraphBuilder, lowered: NumericEnsemble, raw: str, graph_name: str, doc: str = "") -> Any:
+    """Add base scores and the post transform to float32 `raw` [N, n_outputs]; make the model."""
+    from onnx import TensorProto, helper
+
+    ens = lowered.ensemble
+    base = np.asarray(ens.base_score, dtype=np.float64)
+    if np.any(base != 0):
+        raw = b.op("Add", raw, b.const(base.astype(np.float32).reshape(1, -1), "base_score"), hint="raw")
+    z = raw
+    if ens.post_scale != 1.0:
+        z = b.op("Mul", raw, b.const(np.float32(ens.post_scale), "post_scale"))
+    post = ens.post_transform
+    if post == "none":
+        out = z
+    elif post in ("sigmoid", "logistic_ova"):
+        out = b.op("Sigmoid", z)
+    elif post == "softmax":
+        out = b.op("Softmax", z, axis=1)
+    elif post == "exp":
+        out = b.op("Exp", z)
+    else:
+        out = b.op("Softplus", z)
+    x_info = helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", ens.n_features])
+    if ens.task == "regression":
+        out = b.op("Identity", out)
+        b.rename(out, "variable")
+        outputs = [helper.make_tensor_value_info("variable", TensorProto.FLOAT, ["N", ens.n_outputs])]
+        return b.model([x_info], outputs, graph_name, doc)
+    if ens.task == "binary" and ens.n_outputs == 1:
+        one = b.const(np.float32(1.0), "one")
+        proba = b.op("Concat", b.op("Sub", one, out), out, axis=1)
+        label = b.op("Cast", b.op("Greater", b.op("Reshape", z, b.const(np.array([-1]), "flat")),
+                                  b.const(np.float32(0.0), "zero")), to=7)
+    else:
+        proba = b.op("Identity", out)
+        label = b.op("ArgMax", z if post == "softmax" else out, axis=1, keepdims=0)
+    b.rename(proba, "probabilities")
+    b.rename(label, "label")
+    outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
+               helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", ens.n_classes])]
+    return b.model([x_info], outputs, graph_name, doc)
+
+
+def stack_trees(lowered: NumericEnsemble):
+    """All trees' nodes in one table: child and node indices become global (`offsets[t]` + local)."""
+    offsets = np.cumsum([0] + [len(t.feature) for t in lowered.trees[:-1]]).astype(np.int64)
+    cat = lambda name: np.concatenate([getattr(t, name) for t in lowered.trees])  # noqa: E731
+    left = np.concatenate([np.where(t.left >= 0, t.left + o, -1) for t, o in zip(lowered.trees, offsets)])
+    right = np.concatenate([np.where(t.right >= 0, t.right + o, -1) for t, o in zip(lowered.trees, offsets)])
+    return offsets, cat("feature"), cat("threshold"), left, right, cat("missing_left"), cat("values")

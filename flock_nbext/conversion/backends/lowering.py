@@ -1,0 +1,120 @@
+"""Lower the IR to the all-numeric form every ONNX backend compiles: `x <= t32` at every node.
+
+* thresholds become the float32 `t32` of `Tree.float32_thresholds` (exact for float32 input);
+* each categorical node becomes a numerical node on a *virtual column* that the graph computes
+  up front from a lookup table (0.0 = go left, 1.0 = go right), so no backend needs set tests;
+* leaves become nodes with threshold +inf that send everything (NaN included) left, and carry
+  their values densely over all raw outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ...errors import ConversionError
+from ..ir import TreeEnsemble, node_depths
+
+MAX_CATEGORY_TABLE = 1 << 24
+
+
+@dataclass(frozen=True, eq=False)
+class CategoricalTable:
+    """Lookup table for the virtual columns of categorical nodes (one per node, in order)."""
+
+    features: np.ndarray  # int64 [K]: input column of each categorical node
+    sizes: np.ndarray  # int64 [K]: C, the codes 0..C-1 the node names; code C means 'other'
+    offsets: np.ndarray  # int64 [K]: start of each node's C + 1 entries in `table`
+    table: np.ndarray  # float32 [sum(C + 1)]: 0.0 go left, 1.0 go right
+
+
+@dataclass(frozen=True, eq=False)
+class NumericTree:
+    feature: np.ndarray  # int64 [n]; leaves 0
+    threshold: np.ndarray  # float32 [n]; leaves +inf
+    left: np.ndarray  # int64 [n]; leaves -1
+    right: np.ndarray  # int64 [n]; leaves -1
+    missing_left: np.ndarray  # bool [n]; leaves True
+    values: np.ndarray  # float64 [n, n_outputs]; internal rows 0
+
+    @property
+    def is_leaf(self) -> np.ndarray:
+        return self.left < 0
+
+    @cached_property
+    def depth(self) -> int:
+        return int(node_depths(self.left, self.right).max())
+
+
+@dataclass(frozen=True, eq=False)
+class NumericEnsemble:
+    ensemble: TreeEnsemble
+    trees: tuple[NumericTree, ...]
+    categorical: CategoricalTable | None
+
+    @property
+    def n_columns(self) -> int:
+        """Input columns plus one virtual column per categorical node."""
+        k = 0 if self.categorical is None else len(self.categorical.features)
+        return self.ensemble.n_features + k
+
+    @property
+    def n_outputs(self) -> int:
+        return self.ensemble.n_outputs
+
+    @cached_property
+    def max_depth(self) -> int:
+        return max((t.depth for t in self.trees), default=0)
+
+    @property
+    def all_missing_left(self) -> bool | None:
+        """True/False when every internal node sends NaN the same way, else None."""
+        flags = np.concatenate([t.missing_left[~t.is_leaf] for t in self.trees] or [np.zeros(0, bool)])
+        if flags.size == 0 or flags.all():
+            return True
+        return False if not flags.any() else None
+
+
+def lower(ensemble: TreeEnsemble) -> NumericEnsemble:
+    n_in = ensemble.n_features
+    cat_features, cat_sizes, cat_rows = [], [], []
+    trees = []
+    for tree in ensemble.trees:
+        leaf = tree.is_leaf
+        feature = np.where(leaf, 0, tree.feature).astype(np.int64)
+        threshold = tree.float32_thresholds()
+        missing_left = tree.missing_left | leaf
+        for node in np.flatnonzero(tree.categorical):
+            left = np.asarray(tree.category_left[node], dtype=np.int64)
+            right = tree.category_right[node]
+            named = left if right is None else np.concatenate([left, np.asarray(right, dtype=np.int64)])
+            size = int(named.max()) + 1 if named.size else 0
+            other = 0.0 if tree.missing_left[node] else 1.0
+            row = np.full(size + 1, other if right is not None else 1.0, dtype=np.float32)
+            if right is not None:
+                row[np.asarray(right, dtype=np.int64)] = 1.0
+            row[left] = 0.0
+            row[size] = other
+            feature[node] = n_in + len(cat_features)
+            threshold[node] = np.float32(0.5)
+            missing_left[node] = True  # virtual columns are never NaN
+            cat_features.append(int(tree.feature[node]))
+            cat_sizes.append(size)
+            cat_rows.append(row)
+        values = np.zeros((tree.n_nodes, ensemble.n_outputs), dtype=np.float64)
+        values[:, list(tree.outputs)] = tree.leaf_values
+        trees.append(NumericTree(feature, threshold, tree.left.copy(), tree.right.copy(),
+                                 missing_left, values))
+    table = None
+    if cat_features:
+        sizes = np.asarray(cat_sizes, dtype=np.int64)
+        total = int((sizes + 1).sum())
+        if total > MAX_CATEGORY_TABLE:
+            raise ConversionError(f"categorical splits need a {total:,}-entry lookup table "
+                                  f"(limit {MAX_CATEGORY_TABLE:,}); category codes are too large")
+        offsets = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]]).astype(np.int64)
+        table = CategoricalTable(np.asarray(cat_features, dtype=np.int64), sizes, offsets,
+                                 np.concatenate(cat_rows).astype(np.float32))
+    return NumericEnsemble(ensemble, tuple(trees), table)
