@@ -53,6 +53,14 @@ class PanelComm:
                 pass
         self.comms.clear()
 
+    def push(self, message: dict[str, Any]) -> None:
+        """Send an unsolicited message (no id), e.g. {"type": "lineage_updated"}, to every open comm."""
+        for comm in list(self.comms):
+            try:
+                comm.send(message)
+            except Exception:  # a comm the frontend closed without telling us
+                self.comms.remove(comm)
+
     def _on_open(self, comm: Any, open_msg: dict) -> None:
         self.comms.append(comm)
         comm.on_msg(lambda msg: self._on_msg(comm, msg))

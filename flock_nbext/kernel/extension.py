@@ -6,7 +6,11 @@ every hook (ast transformer, event callbacks, magics, comm target).
 
 from __future__ import annotations
 
+import ast
+import atexit
 import logging
+import os
+import uuid
 import weakref
 from typing import Any
 
@@ -26,11 +30,15 @@ class FlockExtension:
         self.settings = settings
         self._warned: set[str] = set()
         self._undo: list[Any] = []
+        self.session_id = uuid.uuid4().hex
+        self._last_source: str | None = None
+        self.tracker: Any = None
+        self.hooks: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def install(self) -> None:
         from .comm import PanelComm
-        from .magics import FlockMagics
+        from .magics import ConvertMagics, FlockMagics
         from .transformer import CellTransformer
 
         transformer = CellTransformer(self)
@@ -40,10 +48,99 @@ class FlockExtension:
         magics = FlockMagics(self.shell, self)
         self.shell.register_magics(magics)
         self._undo.append(lambda: _unregister_magics(self.shell, magics))
+        convert_magics = ConvertMagics(self.shell, self)
+        self.shell.register_magics(convert_magics)
+        self._undo.append(lambda: _unregister_magics(self.shell, convert_magics))
 
         self.comm = PanelComm(self)
         if self.comm.register():
             self._undo.append(self.comm.unregister)
+        self._install_tracking()
+
+    def _install_tracking(self) -> None:
+        """The cell loop: remember each cell's text, plant hooks, tell the panel, flush at exit."""
+        from .hooks import RuntimeHooks
+        from .instrument import HOOKS_NAME
+        from .panel import register_panel_handlers
+        from .tracker import NotebookTracker
+
+        shell = self.shell
+        self.tracker = NotebookTracker(self)
+        self.hooks = RuntimeHooks(self.tracker)
+        shell.user_ns[HOOKS_NAME] = self.hooks
+        shell.user_ns_hidden[HOOKS_NAME] = self.hooks
+        self._undo.append(self._remove_hooks_object)
+
+        shell.input_transformers_post.append(self._capture_source)
+        self._undo.append(lambda: _remove(shell.input_transformers_post, self._capture_source))
+        for event, callback in (("pre_execute", self._pre_execute), ("pre_run_cell", self._pre_run_cell),
+                                ("post_run_cell", self._post_run_cell)):
+            shell.events.register(event, callback)
+            self._undo.append(lambda e=event, c=callback: shell.events.unregister(e, c))
+
+        register_panel_handlers(self)
+        atexit.register(self.close)
+        self._undo.append(lambda: atexit.unregister(self.close))
+        self._undo.append(self.close)  # runs first at unload: flush and end the runs
+
+    def _remove_hooks_object(self) -> None:
+        from .instrument import HOOKS_NAME
+
+        for namespace in (self.shell.user_ns, self.shell.user_ns_hidden):
+            if namespace.get(HOOKS_NAME) is self.hooks:
+                del namespace[HOOKS_NAME]
+
+    def close(self) -> None:
+        """Flush what is queued and end the session's runs (kernel shutdown, %unload_ext)."""
+        if self.tracker is not None:
+            try:
+                self.tracker.close_session()
+            except Exception as exc:
+                self.warn_once("close", f"could not flush the tracking session: {exc}")
+
+    # -- the cell loop ------------------------------------------------------------------------
+    def _capture_source(self, lines: list[str]) -> list[str]:
+        """Last of IPython's input transformers: the text the cell's tree is parsed from."""
+        self._last_source = "".join(lines)
+        return lines
+
+    def _pre_execute(self) -> None:
+        self.tracker.start_cell("", None, None, None)
+
+    def _pre_run_cell(self, info: Any) -> None:
+        try:
+            count = self.shell.execution_count - (1 if info.store_history else 0)
+            self.tracker.start_cell(info.raw_cell, getattr(info, "transformed_cell", None),
+                                    getattr(info, "cell_id", None), count)
+        except Exception as exc:
+            self.warn_once("pre-run", f"could not follow a cell ({type(exc).__name__}: {exc})")
+
+    def _post_run_cell(self, result: Any) -> None:
+        try:
+            self.hooks.forget_operands()
+            self.tracker.end_cell()
+            self.comm.push({"type": "lineage_updated"})
+        except Exception as exc:
+            self.warn_once("post-run", f"could not finish a cell ({type(exc).__name__}: {exc})")
+
+    def instrument_cell(self, tree: ast.Module) -> ast.Module:
+        """Analyse the cell and plant hooks at its sites (CellTransformer keeps the original on error)."""
+        from .instrument import HOOKS_NAME
+
+        source, self._last_source = self._last_source, None
+        new_tree = self.tracker.instrument_cell(tree, source)
+        if self.shell.user_ns.get(HOOKS_NAME) is not self.hooks:  # %reset, or the user rebound it
+            self.shell.user_ns[HOOKS_NAME] = self.hooks
+        return new_tree
+
+    def notebook_path(self) -> str | None:
+        """The notebook's path when the frontend told the kernel (JupyterLab, VS Code)."""
+        ns = self.shell.user_ns
+        for name in ("__session__", "__vsc_ipynb_file__"):
+            value = ns.get(name)
+            if isinstance(value, str) and value:
+                return value
+        return os.environ.get("JPY_SESSION_NAME") or None
 
     def uninstall(self) -> None:
         while self._undo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..errors import FlockError
 
@@ -55,3 +55,91 @@ class FlockMagics(Magics):
             print(f"flock: tracking URI set to {redact_uri(args[0])}")
         else:
             raise FlockError(f"unknown or incomplete command {line.strip()!r}; {USAGE}")
+
+
+CONVERT_USAGE = "usage: %flock_convert VAR [--batch-size N] [--threads T] [--tolerance X]"
+
+
+def parse_convert_options(words: list[str]) -> dict:
+    """--batch-size N --threads T --tolerance X, as keyword arguments of convert_tracked()."""
+    options: dict = {}
+    names = {"--batch-size": ("batch_size", int), "--threads": ("threads", int), "--tolerance": ("tolerance", float)}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        key, _, inline = word.partition("=")
+        if key not in names:
+            raise FlockError(f"unknown option {word!r}; {CONVERT_USAGE}")
+        if inline:
+            raw = inline
+            i += 1
+        elif i + 1 < len(words):
+            raw = words[i + 1]
+            i += 2
+        else:
+            raise FlockError(f"{key} needs a value; {CONVERT_USAGE}")
+        name, kind = names[key]
+        try:
+            options[name] = kind(raw)
+        except ValueError:
+            raise FlockError(f"{key} expects a number, got {raw!r}") from None
+    return options
+
+
+@magics_class
+class ConvertMagics(Magics):
+    """`%flock_convert VAR [options]` and `%%flock_convert [options]` (converts what the cell trains)."""
+
+    def __init__(self, shell, extension: FlockExtension) -> None:
+        super().__init__(shell)
+        self.extension = extension
+
+    @line_magic
+    def flock_convert(self, line: str) -> None:
+        """Convert a trained model to ONNX, log it to the model's run and print the report."""
+        try:
+            words = shlex.split(line)
+            if not words or words[0].startswith("--"):
+                raise FlockError(CONVERT_USAGE)
+            self._convert(words[0], parse_convert_options(words[1:]))
+        except ValueError as exc:
+            print(f"flock: cannot parse {line!r}: {exc}; {CONVERT_USAGE}")
+        except FlockError as exc:
+            print(f"flock: {exc}")
+
+    @cell_magic("flock_convert")
+    def flock_convert_cell(self, line: str, cell: str) -> None:
+        """Run the cell, then convert every model it trained."""
+        try:
+            options = parse_convert_options(shlex.split(line))
+        except (ValueError, FlockError) as exc:
+            print(f"flock: {exc}")
+            return
+        tracker = self.extension.tracker
+        before = {model_id: id(record) for model_id, record in tracker.fits.items()}
+        result = self.shell.run_cell(cell, store_history=False)
+        if not result.success:
+            return
+        trained = [m for m, record in tracker.fits.items() if before.get(m) != id(record)]
+        if not trained:
+            print("flock: the cell trained no model that flock recognised; nothing to convert")
+            return
+        for model_id in trained:
+            try:
+                self._convert(model_id, options)
+            except FlockError as exc:
+                print(f"flock: {tracker.fits[model_id].var}: {exc}")
+
+    def _convert(self, name: str, options: dict) -> None:
+        from .converting import convert_tracked
+
+        done = convert_tracked(self.extension, name, **options)
+        label = done.var or done.model_id or name
+        print(f"flock: {label} -> ONNX ({done.result.candidate}), "
+              f"speedup batch-1 x{done.result.speedup.get('batch1')}, "
+              f"batch-{done.result.speedup.get('batch_n')} x{done.result.speedup.get('batchN')}")
+        print(done.result.report_table("text"))
+        if done.logged:
+            print(f"flock: logged as onnx_model to run {done.run_id or '(pending)'}")
+        else:
+            print("flock: not logged: flock did not see this model trained (run its training cell with flock on)")

@@ -1,0 +1,146 @@
+"""Rewrite a cell's tree so the runtime hooks see the live objects at the sites the analysis named.
+
+Only expressions are wrapped, never statements moved or added: `f(a, k=b)` at a site becomes
+`__flock__.fit(S, __flock__.a(S, 0, f)(__flock__.a(S, 1, a), k=__flock__.a(S, 'k', b)))`-style
+identity calls, each returning its argument unchanged. Every operand is still evaluated exactly once,
+in the same order, in the same scope (no lambdas: `await`, `yield`, walrus and `super()` behave as
+before), and each new node carries the wrapped node's positions, so the user's tracebacks keep their
+line numbers and the cell's last expression is still displayed.
+
+Pure: stdlib `ast` only, so it is tested without a kernel.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+HOOKS_NAME = "__flock__"
+"""The reserved name of the runtime hooks object in the user's namespace."""
+
+RECEIVER = "recv"
+"""Key under which a method call's receiver (`clf` in `clf.fit(X, y)`) is handed to the hooks."""
+
+# What each kind of site hands to the hooks: the call's result always; its receiver and arguments
+# where the hook needs the live objects (the model and X/y of a fit, the query and connection of a
+# SQL read, the path of a file read, the keyword options of a metric).
+_WRAP_ARGS = {"fit": True, "sql": True, "read": True, "metric": True}
+_HOOK_FOR_KIND = {"fit": "fit", "sql": "sql", "read": "read", "metric": "metric"}
+
+
+@dataclass
+class PlantedSite:
+    """One site the rewritten tree reports to the hooks, with what is known about it statically."""
+
+    id: int
+    kind: str
+    site: Any
+    """The analysis' Site object (kind, positions, ref, models, var, function, receiver)."""
+    method: str | None
+    """The called attribute name (`fit` in `clf.fit(...)`), None for a plain function call."""
+    literal_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments written as literals in the call (e.g. {"average": "macro"})."""
+    n_args: int = 0
+
+
+def position_of(node: ast.AST) -> tuple[int, int, int | None, int | None]:
+    return (node.lineno, node.col_offset, getattr(node, "end_lineno", None),
+            getattr(node, "end_col_offset", None))
+
+
+def site_position(site: Any) -> tuple[int, int, int | None, int | None]:
+    return (site.lineno, site.col_offset, getattr(site, "end_lineno", None),
+            getattr(site, "end_col_offset", None))
+
+
+def instrument(tree: ast.Module, sites: Iterable[Any], next_id: int) -> tuple[ast.Module, list[PlantedSite]]:
+    """Wrap the calls at `sites` in hook calls; returns the (same, mutated) tree and what was planted.
+
+    Site ids are numbered from `next_id` so they stay unique across the cells of a session. Sites
+    whose position matches no call in the tree (the analysis saw another text) are skipped.
+    """
+    wanted: dict[tuple, list[Any]] = {}
+    for site in sites:
+        kind = getattr(site, "kind", None)
+        if kind in _HOOK_FOR_KIND:
+            wanted.setdefault(site_position(site), []).append(site)
+    if not wanted:
+        return tree, []
+    planter = _Planter(wanted, next_id)
+    planter.visit(tree)
+    return tree, planter.planted
+
+
+class _Planter(ast.NodeTransformer):
+    def __init__(self, wanted: dict[tuple, list[Any]], next_id: int) -> None:
+        self.wanted = wanted
+        self.next_id = next_id
+        self.planted: list[PlantedSite] = []
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)  # inner sites first: `metric(y, read(...))` wraps both
+        sites = self.wanted.pop(position_of(node), None)
+        if not sites:
+            return node
+        # one call can be two sites (a fit that is also a read is not a thing; a metric may be
+        # listed once per model it evaluates): plant the first of each hook kind, outermost last
+        result: ast.AST = node
+        seen: set[str] = set()
+        for site in sites:
+            hook = _HOOK_FOR_KIND[site.kind]
+            if hook in seen:
+                continue
+            seen.add(hook)
+            planted = PlantedSite(
+                id=self.next_id + len(self.planted),
+                kind=site.kind,
+                site=site,
+                method=node.func.attr if isinstance(node.func, ast.Attribute) else None,
+                literal_kwargs=_literal_kwargs(node),
+                n_args=len(node.args),
+            )
+            self.planted.append(planted)
+            if _WRAP_ARGS.get(site.kind) and result is node:
+                _wrap_operands(node, planted.id)
+            result = _hook_call(hook, planted.id, result, node)
+        return result
+
+
+def _literal_kwargs(node: ast.Call) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kw in node.keywords:
+        if kw.arg is None:
+            continue
+        try:
+            out[kw.arg] = ast.literal_eval(kw.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+    return out
+
+
+def _wrap_operands(call: ast.Call, site_id: int) -> None:
+    """Hand the receiver, positional and keyword arguments of `call` to the hooks as they are evaluated."""
+    if isinstance(call.func, ast.Attribute):
+        call.func.value = _hook_call("a", site_id, call.func.value, call.func.value, key=RECEIVER)
+    for i, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            break  # positions after *args are unknown statically: stop handing them over
+        call.args[i] = _hook_call("a", site_id, arg, arg, key=i)
+    for kw in call.keywords:
+        if kw.arg is not None:
+            kw.value = _hook_call("a", site_id, kw.value, kw.value, key=kw.arg)
+
+
+def _hook_call(method: str, site_id: int, value: ast.AST, where: ast.AST, key: Any = None) -> ast.Call:
+    """`__flock__.<method>(site_id[, key], value)` placed exactly where `where` was."""
+    func = ast.Attribute(value=ast.Name(id=HOOKS_NAME, ctx=ast.Load()), attr=method, ctx=ast.Load())
+    args: list[ast.expr] = [ast.Constant(site_id)]
+    if key is not None:
+        args.append(ast.Constant(key))
+    args.append(value)  # type: ignore[arg-type]
+    call = ast.Call(func=func, args=args, keywords=[])
+    for new in (call, func, func.value, *args[:-1]):
+        ast.copy_location(new, where)
+    return call

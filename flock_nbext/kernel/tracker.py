@@ -1,0 +1,266 @@
+"""The notebook as flock sees it: its lineage, the sites planted in its cells, and the records they make.
+
+One NotebookTracker per extension. On the user's thread it only analyses (once per cell, on the tree
+IPython already parsed), plants hooks, and turns hook events into records handed to the tracking
+session's queue; MLflow is only ever touched by the session's recorder thread.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from . import live, observe
+from .instrument import PlantedSite, instrument
+from .lineage_view import ModelView, model_view
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .extension import FlockExtension
+
+MAX_FITS_PER_SITE = 50
+"""Fits of one site in one cell execution that become runs (a loop of 10,000 fits would drown MLflow)."""
+
+
+@dataclasses.dataclass
+class CellContext:
+    """The cell being executed: its text as IPython transformed it, and who it is in the notebook."""
+
+    source: str = ""
+    raw: str = ""
+    cell_id: str | None = None
+    index: int | None = None
+    execution_count: int | None = None
+
+
+class NotebookTracker:
+    """Lineage + planted sites + runtime datasets of one notebook, feeding one TrackingSession."""
+
+    def __init__(self, extension: FlockExtension) -> None:
+        self.extension = extension
+        self._lineage: Any = None
+        self.sites: dict[int, PlantedSite] = {}
+        self._next_site = 1
+        self.cell = CellContext()
+        self.cell_sources: dict[int, str] = {}
+        self._cell_index_of: dict[str, int] = {}
+        self.datasets: dict[str, Any] = {}  # lineage source id -> latest DatasetRecord seen at runtime
+        self.fits: dict[str, Any] = {}  # model id -> latest FitRecord
+        self.training_X: dict[str, Any] = {}  # model id -> the live X of its latest fit (for conversion)
+        self._fits_this_cell: Counter[int] = Counter()
+        self._session: Any = None
+        self._session_key: tuple | None = None
+        self._mlflow_before: Any = None
+
+    # -- cells ------------------------------------------------------------------------------
+    @property
+    def lineage(self) -> Any:
+        if self._lineage is None:
+            from ..analysis import NotebookLineage
+
+            self._lineage = NotebookLineage()
+        return self._lineage
+
+    def start_cell(self, raw: str, transformed: str | None, cell_id: str | None, execution_count: int | None) -> None:
+        index = None
+        if cell_id:
+            index = self._cell_index_of.setdefault(cell_id, len(self._cell_index_of))
+        elif execution_count is not None:
+            index = execution_count - 1
+        self.cell = CellContext(source=transformed or raw, raw=raw, cell_id=cell_id, index=index,
+                                execution_count=execution_count)
+        self._fits_this_cell.clear()
+        self._mlflow_before = _user_mlflow()
+
+    def end_cell(self) -> None:
+        self._fits_this_cell.clear()
+
+    def instrument_cell(self, tree: ast.Module, source: str | None) -> ast.Module:
+        """Analyse the cell (sharing IPython's tree) and plant hooks at its sites; may raise."""
+        cell = self.cell
+        text = source if source is not None else cell.source
+        facts = self.lineage.add_cell(text, execution_count=cell.execution_count, cell_index=cell.index, tree=tree)
+        if cell.index is not None:
+            self.cell_sources[cell.index] = cell.raw or text
+        tree, planted = instrument(tree, getattr(facts, "sites", ()) or (), self._next_site)
+        for site in planted:
+            self.sites[site.id] = site
+        self._next_site += len(planted)
+        return tree
+
+    # -- hook events ------------------------------------------------------------------------
+    def warn_once(self, key: str, message: str) -> None:
+        self.extension.warn_once(key, message)
+
+    def on_site(self, kind: str, site_id: int, operands: dict, result: Any) -> None:
+        if not self.extension.settings.enabled:
+            return
+        planted = self.sites.get(site_id)
+        if planted is None:
+            return
+        getattr(self, f"_on_{kind}")(planted, operands, result)
+
+    def _on_read(self, planted: PlantedSite, operands: dict, result: Any) -> None:
+        seen = observe.file_read(planted, operands, result)
+        self._remember_dataset(planted, seen)
+
+    def _on_sql(self, planted: PlantedSite, operands: dict, result: Any) -> None:
+        from ..tracking.records import SqlReadRecord
+
+        seen = observe.sql_read(planted, operands, result)
+        if seen is None:
+            return
+        dataset = self._remember_dataset(planted, seen)
+        observe_sql = getattr(self.lineage, "observe_sql", None)
+        if callable(observe_sql):  # the lineage graph learns the tables/columns actually read
+            observe_sql(getattr(planted.site, "ref", None), seen.source, seen.tables, seen.columns, seen.database)
+        self.send(SqlReadRecord(dataset, cell=self.cell.index, execution_count=self.cell.execution_count))
+
+    def _remember_dataset(self, planted: PlantedSite, seen: observe.ReadSeen) -> Any:
+        from ..tracking.records import DatasetRecord
+
+        source_id = getattr(planted.site, "ref", None)
+        dataset = DatasetRecord(name=seen.name, kind=seen.kind, source=seen.source, database=seen.database,
+                                tables=list(seen.tables), columns=list(seen.columns), schema=seen.schema,
+                                n_rows=seen.n_rows, role="source", source_id=source_id, data=seen.data)
+        if source_id:
+            self.datasets[source_id] = dataset
+        return dataset
+
+    def _on_fit(self, planted: PlantedSite, operands: dict, result: Any) -> None:
+        from ..tracking.records import FitRecord
+
+        self._fits_this_cell[planted.id] += 1
+        if self._fits_this_cell[planted.id] > MAX_FITS_PER_SITE:
+            self.warn_once("fit-loop", f"only the first {MAX_FITS_PER_SITE} fits of a training call in one "
+                                       "cell execution are logged")
+            return
+        seen = observe.fit(planted, operands, result)
+        if seen is None:
+            return
+        site = planted.site
+        model_id = getattr(site, "ref", None) or f"model:{getattr(site, 'var', None) or 'model'}"
+        view = self._model_view(model_id)
+        settings = self.extension.settings
+        parent_run_id, autolog_run_id = self._user_runs(seen.model)
+        features, label = self._features_and_label(seen, view)
+        inputs = [dataclasses.replace(self.datasets[sid], role="training")
+                  for sid in view.source_ids if sid in self.datasets]
+        record = FitRecord(
+            model=seen.model,
+            model_id=model_id,
+            var=getattr(site, "var", None) or view.var or "model",
+            cls=live.class_name(seen.model),
+            cell=self.cell.index,
+            execution_count=self.cell.execution_count,
+            explicit_params=dict(view.explicit_params),
+            params=live.model_params(seen.model, seen.call_kwargs, seen.params_arg),
+            features=features,
+            label=label,
+            X=live.head(seen.X, settings.input_example_rows) if settings.input_example and seen.X is not None
+            else None,
+            inputs=inputs,
+            lineage=view.ancestry,
+            code=self._code(view.cells),
+            cell_sources={f"cell_{i}": self.cell_sources[i] for i in view.cells if i in self.cell_sources},
+            parent_run_id=parent_run_id,
+            autolog_run_id=autolog_run_id,
+        )
+        self.fits[model_id] = record
+        self.training_X[model_id] = seen.X
+        self.send(record)
+
+    def _user_runs(self, model: Any) -> tuple[str | None, str | None]:
+        """(the user's active run, the run mlflow.autolog() logged this fit into), both None without mlflow."""
+        after = _user_mlflow()
+        if after is None:
+            return None, None
+        before, self._mlflow_before = self._mlflow_before, after
+        autolog_run_id = None
+        if after.autolog:
+            from ..tracking.models import flavor_of
+            from ..tracking.runs import NO_MLFLOW, autolog_run_for
+
+            autolog_run_id = autolog_run_for(before or NO_MLFLOW, after, flavor_of(model))
+        return after.active_run_id, autolog_run_id
+
+    def _features_and_label(self, seen: observe.FitSeen, view: ModelView) -> tuple[list[str] | None, str | None]:
+        features, _, _ = live.frame_shape(seen.X) if seen.X is not None else (None, None, None)
+        label = live.label_name(seen.y) if seen.y is not None else None
+        source_columns = next((list(self.datasets[s].columns) for s in view.source_ids
+                               if s in self.datasets and self.datasets[s].columns), None)
+        if not features:
+            features = view.features
+            if features is None and view.features_positional and source_columns:
+                features = live.resolve_positional(view.features_positional, source_columns)
+        if label is None:
+            label = view.label
+            if label is None and view.label_positional and source_columns:
+                resolved = live.resolve_positional(view.label_positional, source_columns)
+                label = resolved[0] if resolved and len(resolved) == 1 else None
+        return features, label
+
+    def _on_metric(self, planted: PlantedSite, operands: dict, result: Any) -> None:
+        from ..tracking.records import MetricRecord
+
+        model_ids = [m for m in (getattr(planted.site, "models", None) or ()) if m]
+        if not model_ids:
+            return
+        self.send(MetricRecord(model_ids=list(model_ids), name=observe.metric_name(planted), value=result,
+                               function=getattr(planted.site, "function", None), cell=self.cell.index,
+                               execution_count=self.cell.execution_count,
+                               params=observe.metric_params(planted, operands)))
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _model_view(self, model_id: str) -> ModelView:
+        try:
+            ancestry = self.lineage.ancestry(model_id)
+        except Exception as exc:  # an id the analysis does not know: log the fit without lineage
+            self.warn_once("ancestry", f"no lineage for model {model_id} ({type(exc).__name__}: {exc})")
+            ancestry = None
+        return model_view(ancestry, model_id)
+
+    def _code(self, cells: list[int]) -> str | None:
+        parts = [f"# cell {i}\n{self.cell_sources[i]}" for i in cells if i in self.cell_sources]
+        if not parts and self.cell.index in self.cell_sources:
+            parts = [self.cell_sources[self.cell.index]]
+        return "\n\n".join(parts) or None
+
+    # -- the tracking session ---------------------------------------------------------------
+    def send(self, record: Any) -> None:
+        session = self.session()
+        if session is not None:
+            session.record(record)
+
+    def session(self, create: bool = True) -> Any:
+        settings = self.extension.settings
+        key = (settings.tracking_uri, settings.experiment, settings.default_experiment)
+        if self._session is not None and self._session_key != key:
+            self.close_session()  # %flock experiment/tracking-uri: later runs go to the new place
+        if self._session is None and create:
+            from ..tracking.session import TrackingSession
+
+            self._session = TrackingSession(settings, notebook_path=self.extension.notebook_path(),
+                                            session_id=self.extension.session_id)
+            self._session_key = key
+        return self._session
+
+    def close_session(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    def run_id_for(self, model_id: str) -> str | None:
+        session = self.session(create=False)
+        return session.run_id_for(model_id) if session is not None else None
+
+
+def _user_mlflow() -> Any:
+    """The user's MLflow state on this (the main) thread; microseconds, never imports mlflow."""
+    if "mlflow" not in sys.modules:
+        return None
+    from ..tracking.runs import user_mlflow_state
+
+    return user_mlflow_state()
