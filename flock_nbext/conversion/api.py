@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConversionError
+from ..errors import ConversionError, UnsupportedModelError
 from . import candidates as candidates_mod
 from . import sample as sample_mod
 from .autotune import autotune
@@ -59,7 +59,10 @@ def convert(model: Any, sample: Any = None, batch_size: int = 1, threads: int | 
                 "max_abs_diff": 0.0, "chosen": False, "reason": "", **outcome.original_timing}
     report = ConversionReport([*outcome.rows, orig_row], outcome.batch_n)
     if outcome.best is None:
-        err = ConversionError("no candidate passed validation: " + "; ".join(
+        built_none = all(r["status"] in ("build failed", "not applicable") for r in outcome.rows)
+        error = UnsupportedModelError if built_none and not extra_candidates(candidates) else ConversionError
+        head = f"no converter could build {original.name}: " if built_none else "no candidate passed validation: "
+        err = error(head + "; ".join(
             f"{r['candidate']}: {r['status']}" + (f" ({r['reason']})" if r["reason"] else "") for r in outcome.rows))
         err.report = report
         raise err
@@ -100,6 +103,12 @@ def _select(available: list[candidates_mod.Candidate], wanted: Sequence[Any] | N
                               + ", ".join(c.name for c in available))
     picked = [c for c in available if c.name in names] if names else ([] if extra else available)
     return picked + extra
+
+
+def extra_candidates(wanted: Sequence[Any] | None) -> bool:
+    """Whether the caller added Candidate objects of their own."""
+    return wanted is not None and any(isinstance(w, candidates_mod.Candidate) for w in
+                                      ([wanted] if isinstance(wanted, candidates_mod.Candidate) else wanted))
 
 
 def _synthetic(ensemble: Any, n_features: int) -> sample_mod.Sample:

@@ -64,10 +64,8 @@ def _is_tree_model(model: Any) -> bool:
 
 
 def _backends() -> list[Any]:
-    try:
-        from .backends import REGISTRY
-    except ImportError:  # TEMP: until the tree core's backends land
-        return []
+    from .backends import REGISTRY
+
     return list(REGISTRY.values()) if hasattr(REGISTRY, "values") else list(REGISTRY)
 
 
@@ -89,7 +87,10 @@ def _tree_plan(original: OriginalModel) -> Plan:
         return Plan([*out, _baseline_candidate(original)])
     out = []
     for backend in backends:
-        why_not = backend.applicable(ensemble)
+        try:
+            why_not = backend.applicable(ensemble)
+        except Exception as exc:  # a broken strategy is reported, the others still compete
+            why_not = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         build = None if why_not else (lambda b=backend: b.build(ensemble))
         out.append(Candidate(backend.name, build, "compiled", skip_reason=why_not))
     return Plan([*out, _baseline_candidate(original)], ensemble=ensemble)

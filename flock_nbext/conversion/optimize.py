@@ -11,6 +11,7 @@ weight matrices to quantise, and rounding their thresholds would break exactness
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from typing import Any
@@ -57,8 +58,13 @@ def quantize_dynamic(model: Any) -> Any:
     with tempfile.TemporaryDirectory(prefix="flock-quant-") as tmp:
         src, dst = os.path.join(tmp, "float.onnx"), os.path.join(tmp, "int8.onnx")
         onnx.save(model, src)
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # the quantiser logs a pre-processing hint on the root logger
         try:
             _quantize(src, dst, weight_type=QuantType.QInt8)
         except Exception as exc:
             raise ConversionError(f"dynamic quantisation failed: {str(exc).splitlines()[0]}") from exc
+        finally:
+            root.setLevel(level)
         return onnx.load(dst)

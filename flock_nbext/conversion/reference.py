@@ -57,10 +57,7 @@ class OriginalModel:
     def _reference(self, X: np.ndarray) -> Any:
         m = self.model
         if self.family == "torch":
-            import torch
-
-            with torch.no_grad():
-                return m(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))).detach().cpu().numpy()
+            return _torch_forward(m, X).detach().cpu().numpy()
         if self.family == "xgboost" and not hasattr(m, "predict_proba"):
             import xgboost
 
@@ -117,22 +114,27 @@ def _is_torch_module(model: Any) -> bool:
 
 
 def _describe_torch(model: Any, n_features_hint: int | None) -> OriginalModel:
-    n_features = n_features_hint
-    if n_features is None:
-        for layer in model.modules():
-            if hasattr(layer, "in_features"):
-                n_features = int(layer.in_features)
-                break
+    n_features = n_features_hint  # no Linear layer to read it from: trust the sample's width
+    for layer in model.modules():
+        if hasattr(layer, "in_features"):
+            n_features = int(layer.in_features)
+            break
     return OriginalModel(model=model, name=type(model).__name__, task=TENSOR, n_features=n_features,
                          predict_style="raw", family="torch", native_name=f"{type(model).__name__}.forward",
                          _native=lambda X: _torch_forward(model, X))
 
 
 def _torch_forward(model: Any, X: np.ndarray) -> Any:
+    """The module's answer in eval mode (dropout off, batch-norm statistics fixed), as exported."""
     import torch
 
-    with torch.no_grad():
-        return model(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
+    finally:
+        model.train(was_training)
 
 
 def _describe_lgb_booster(booster: Any) -> OriginalModel:

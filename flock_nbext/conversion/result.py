@@ -46,7 +46,7 @@ class ConversionReport(list):
             return "\n".join(lines) + "\n\n\\* chosen\n"
         widths = [max(len(h), *(len(c) for c in col)) for h, col in zip(headers, zip(*body, strict=True), strict=True)]
         fmt_row = "  ".join("{:<%d}" % w for w in widths)
-        lines = [fmt_row.format(*headers), fmt_row.format(*("-" * w for w in widths))]
+        lines = [fmt_row.format(*headers).rstrip(), fmt_row.format(*("-" * w for w in widths))]
         lines += [fmt_row.format(*cells).rstrip() for cells in body]
         return "\n".join(lines) + "\n* chosen\n"
 
