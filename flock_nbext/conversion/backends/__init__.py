@@ -73,7 +73,12 @@ class BackendRegistry:
 def default_registry() -> BackendRegistry:
     registry = BackendRegistry()
     registry.register(Backend("tree_ensemble", "ONNX-ML TreeEnsembleRegressor operator", ".tree_ensemble_op"))
-    # gemm, tree_traversal and perfect_tree_traversal register here as they land
+    registry.register(Backend("gemm", "Hummingbird GEMM: batched matrix products per tree", ".gemm"))
+    registry.register(Backend("tree_traversal", "Hummingbird tree traversal: gathers per depth level",
+                              ".tree_traversal"))
+    registry.register(Backend("perfect_tree_traversal",
+                              "Hummingbird perfect tree traversal: trees padded to full depth",
+                              ".perfect_tree_traversal"))
     return registry
 
 

@@ -115,8 +115,8 @@ def decide(b: GraphBuilder, values: str, thresholds: str, missing_left: str | No
         return b.op("LessOrEqual", values, thresholds)
     if all_missing_left is True:
         return b.op("Not", b.op("Greater", values, thresholds))
-    le = b.op("LessOrEqual", values, thresholds)
-    return b.op("Where", b.op("IsNaN", values), missing_left, le, hint="go_left")
+    le = b.op("LessOrEqual", values, thresholds)  # False for NaN
+    return b.op("Or", le, b.op("And", b.op("IsNaN", values), missing_left), hint="go_left")
 
 
 def finish(b: GraphBuilder, lowered: NumericEnsemble, raw: str, graph_name: str, doc: str = "") -> Any:
@@ -169,3 +169,36 @@ def stack_trees(lowered: NumericEnsemble):
     left = np.concatenate([np.where(t.left >= 0, t.left + o, -1) for t, o in zip(lowered.trees, offsets)])
     right = np.concatenate([np.where(t.right >= 0, t.right + o, -1) for t, o in zip(lowered.trees, offsets)])
     return offsets, cat("feature"), cat("threshold"), left, right, cat("missing_left"), cat("values")
+
+
+def sum_leaves(b: GraphBuilder, lowered: NumericEnsemble, leaf: str, values: np.ndarray,
+               tree_of_row: np.ndarray) -> str:
+    """float32 [N, n_outputs]: the sum over trees of the values of the leaves in `leaf` [N, T].
+
+    `values` [G, n_outputs] is indexed by `leaf`; `tree_of_row` [G] names the tree of each row.
+    When every tree adds to one output (boosting), one Gather gives [N, T] and a [T, n_outputs]
+    0/1 matrix routes each tree to its output; otherwise (forests with multi-output leaves)
+    [N, T, n_outputs] is gathered and summed over the trees.
+    """
+    trees = lowered.ensemble.trees
+    n_out = lowered.n_outputs
+    if all(len(t.outputs) == 1 for t in trees):
+        column = np.array([t.outputs[0] for t in trees], dtype=np.int64)
+        scalar = values[np.arange(len(values)), column[tree_of_row]]
+        gathered = b.op("Gather", b.const(scalar.astype(np.float32), "leaf_values"), leaf, axis=0)
+        if n_out == 1:
+            return b.op("ReduceSum", gathered, b.const(np.array([1]), "axis1"), keepdims=1, hint="raw")
+        route = np.zeros((len(trees), n_out), dtype=np.float32)
+        route[np.arange(len(trees)), column] = 1.0
+        return b.op("MatMul", gathered, b.const(route, "tree_outputs"), hint="raw")
+    gathered = b.op("Gather", b.const(values.astype(np.float32), "leaf_values"), leaf, axis=0)
+    return b.op("ReduceSum", gathered, b.const(np.array([1]), "axis1"), keepdims=0, hint="raw")
+
+
+def zero_index(b: GraphBuilder, width: int) -> str:
+    """int64 zeros [N, width], N taken from the input "X"."""
+    from onnx import TensorProto, helper
+
+    n = b.op("Slice", b.op("Shape", INPUT), b.const(np.array([0]), "start"), b.const(np.array([1]), "stop"))
+    shape = b.op("Concat", n, b.const(np.array([width], dtype=np.int64), "width"), axis=0)
+    return b.op("ConstantOfShape", shape, value=helper.make_tensor("zero", TensorProto.INT64, [1], [0]))

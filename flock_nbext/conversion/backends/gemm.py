@@ -1,0 +1,93 @@
+"""Backend: GEMM (Hummingbird, OSDI 2020): every tree evaluated by dense products, all trees at once.
+
+For T trees padded to I internal nodes and L leaves:
+1. one Gather picks each internal node's feature column, [N, T*I] (instead of a one-hot product);
+2. the comparisons give 0/1 decisions D, reshaped to [T, N, I];
+3. a batched MatMul with C [T, I, L] (+1 where the leaf lies left of the node, -1 right) counts,
+   per leaf, the left turns taken; a leaf is reached iff the count equals its number of left
+   ancestors E [T, 1, L] (integers: exact in float32);
+4. a batched MatMul with the leaf values [T, L, n_outputs] and a sum over trees give the scores.
+Work is dense in T * I * L, so large or deep trees make this strategy inapplicable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ir import TreeEnsemble
+from .graph import DEFAULT_OPSET, GraphBuilder, decide, finish, preprocess
+from .lowering import NumericTree, lower
+
+NAME = "gemm"
+MAX_PATH_ENTRIES = 1 << 24  # T * I * L float32 entries of C (64 MiB)
+
+
+def applicable(ensemble: TreeEnsemble) -> str | None:
+    leaves = ensemble.max_leaves
+    entries = ensemble.n_trees * max(leaves - 1, 1) * leaves
+    if entries > MAX_PATH_ENTRIES:
+        return (f"path matrices need {entries:,} entries ({ensemble.n_trees} trees x {leaves} leaves) "
+                f"> {MAX_PATH_ENTRIES:,}: too large for GEMM")
+    return None
+
+
+def _matrices(tree: NumericTree, n_inner: int, n_leaves: int):
+    """(internal node ids, C [I, L], E [L], leaf values [L, O]) of one tree, zero-padded."""
+    inner = np.flatnonzero(~tree.is_leaf)
+    leaves = np.flatnonzero(tree.is_leaf)
+    inner_rank = {int(n): i for i, n in enumerate(inner)}
+    leaf_rank = {int(n): i for i, n in enumerate(leaves)}
+    paths = np.zeros((n_inner, n_leaves), dtype=np.float32)
+    lefts = np.full(n_leaves, -1.0, dtype=np.float32)  # padded leaves are never reached
+    values = np.zeros((n_leaves, tree.values.shape[1]), dtype=np.float64)
+    stack: list[tuple[int, list[tuple[int, float]]]] = [(0, [])]
+    while stack:
+        node, path = stack.pop()
+        if tree.left[node] < 0:
+            col = leaf_rank[node]
+            for row, sign in path:
+                paths[row, col] = sign
+            lefts[col] = sum(1 for _, sign in path if sign > 0)
+            values[col] = tree.values[node]
+            continue
+        row = inner_rank[node]
+        stack.append((int(tree.left[node]), path + [(row, 1.0)]))
+        stack.append((int(tree.right[node]), path + [(row, -1.0)]))
+    return inner, paths, lefts, values
+
+
+def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **_: Any):
+    lowered = lower(ensemble)
+    b = GraphBuilder(opset)
+    x = preprocess(b, lowered)
+    trees = lowered.trees
+    n_trees = len(trees)
+    n_leaves = max(int(t.is_leaf.sum()) for t in trees)
+    n_inner = max(n_leaves - 1, 1)
+    features = np.zeros((n_trees, n_inner), dtype=np.int64)
+    thresholds = np.full((n_trees, n_inner), np.inf, dtype=np.float32)
+    missing = np.ones((n_trees, n_inner), dtype=bool)
+    paths = np.zeros((n_trees, n_inner, n_leaves), dtype=np.float32)
+    lefts = np.zeros((n_trees, 1, n_leaves), dtype=np.float32)
+    values = np.zeros((n_trees, n_leaves, lowered.n_outputs), dtype=np.float32)
+    for i, tree in enumerate(trees):
+        inner, paths[i], lefts[i, 0], v = _matrices(tree, n_inner, n_leaves)
+        features[i, :len(inner)] = tree.feature[inner]
+        thresholds[i, :len(inner)] = tree.threshold[inner]
+        missing[i, :len(inner)] = tree.missing_left[inner]
+        values[i] = v
+    uniform = lowered.all_missing_left
+
+    v = b.op("Gather", x, b.const(features.reshape(-1), "features"), axis=1)  # [N, T*I]
+    go_left = decide(b, v, b.const(thresholds.reshape(-1), "thresholds"),
+                     None if uniform is not None else b.const(missing.reshape(-1), "missing_left"), uniform)
+    d = b.op("Cast", go_left, to=1)
+    d = b.op("Transpose", b.op("Reshape", d, b.const(np.array([0, n_trees, n_inner]), "shape_nti")),
+             perm=[1, 0, 2])  # [T, N, I]
+    turns = b.op("MatMul", d, b.const(paths, "paths"))  # [T, N, L]
+    reached = b.op("Cast", b.op("Equal", turns, b.const(lefts, "left_turns")), to=1)
+    per_tree = b.op("MatMul", reached, b.const(values, "leaf_values"))  # [T, N, O]
+    raw = b.op("ReduceSum", per_tree, b.const(np.array([0]), "axis0"), keepdims=0, hint="raw")
+    return finish(b, lowered, raw, "flock_gemm", doc=ensemble.describe())
