@@ -1,0 +1,356 @@
+"""Files in a relational database: chunked, streamed both ways, atomic, safe under concurrent writers.
+
+An upload writes its bytes as `pending` chunks of one blob (each chunk its own short transaction, so
+a 500 MB file never sits whole in memory and other writers are not blocked), then one transaction
+marks the blob `ready` and points the file's path at it, replacing any previous version. A crash
+before that leaves only a pending blob, invisible to readers and removed by `cleanup_stale_uploads`.
+A download streams the chunks of one blob in a single statement to a temporary file, checks size
+and sha256, then renames it into place.
+
+Every database failure is a DatabaseError naming the database with its password redacted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import itertools
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import DatabaseError
+from ..redaction import redact
+from . import db_schema
+from .db_urls import DatabaseLocation, normalize_path, parse_location
+
+CHUNK_SIZE = 4 * 1024 * 1024
+STALE_AFTER_S = float(os.environ.get("FLOCK_DB_STALE_UPLOAD_S", 3600))
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredFile:
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """Direct children of a folder: files (with sizes) and sub-folder names."""
+
+    files: list[StoredFile]
+    folders: list[str]
+
+
+class _Engines:
+    """One SQLAlchemy engine per database URL and process (MLflow makes many repository objects)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engines: dict[tuple[int, str], tuple[Any, list[bool]]] = {}
+
+    def get(self, location: DatabaseLocation) -> tuple[Any, list[bool]]:
+        key = (os.getpid(), location.url.render_as_string(hide_password=False))
+        with self._lock:
+            if key not in self._engines:
+                self._engines[key] = (_create_engine(location), [False])
+            return self._engines[key]
+
+
+_ENGINES = _Engines()
+
+
+def _create_engine(location: DatabaseLocation) -> Any:
+    import sqlalchemy as sa
+
+    if location.dialect == "sqlite":
+        engine = sa.create_engine(location.url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_con: Any, _record: Any) -> None:
+            dbapi_con.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+            dbapi_con.execute("PRAGMA journal_mode=WAL")
+            dbapi_con.execute("PRAGMA busy_timeout=60000")
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Writers take the write lock up front: two deferred writers would deadlock on upgrade.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("flock_write")
+                                 else "BEGIN")
+
+        return engine
+    if location.url.drivername == "postgresql+pyodbc":
+        from . import db_odbc
+
+        db_odbc.register()
+    return sa.create_engine(location.url, pool_size=2, max_overflow=8, pool_pre_ping=False)
+
+
+def connect(uri: str, *, check_schema: bool = True) -> ArtifactStore:
+    """The store behind an artifact location URI; checks (once per process) that its schema is current."""
+    location = parse_location(uri)
+    store = ArtifactStore(location)
+    if check_schema:
+        store.check_schema()
+    return store
+
+
+class ArtifactStore:
+    """Read and write files under one database; paths here are full keys inside the database."""
+
+    def __init__(self, location: DatabaseLocation) -> None:
+        self.location = location
+        self.display = location.display
+        with self.errors("connect to"):
+            self.engine, self._checked = _ENGINES.get(location)
+        self._tables = db_schema.build_metadata()
+        self.blobs = self._tables.tables[db_schema.BLOBS]
+        self.chunks = self._tables.tables[db_schema.CHUNKS]
+        self.files = self._tables.tables[db_schema.FILES]
+        self._last_cleanup = 0.0
+
+    # ---------------------------------------------------------------- errors and transactions
+    @contextlib.contextmanager
+    def errors(self, action: str) -> Iterator[None]:
+        """Turn driver errors into one-line DatabaseErrors that name the database, never a password."""
+        try:
+            yield
+        except DatabaseError:
+            raise
+        except ModuleNotFoundError as exc:
+            raise DatabaseError(f"cannot {action} {self.display}: the driver module {exc.name!r} is not "
+                                f"installed (pip install flock-nbext[db])") from None
+        except Exception as exc:
+            import sqlalchemy.exc as sa_exc
+
+            driver_error = type(exc).__module__.split(".")[0] in ("pyodbc", "psycopg", "sqlite3", "pymysql")
+            if not isinstance(exc, (sa_exc.SQLAlchemyError, OSError)) and not driver_error:
+                raise
+            raise DatabaseError(f"cannot {action} {self.display}: {self._reason(exc)}") from None
+
+    def _reason(self, exc: BaseException) -> str:
+        orig = getattr(exc, "orig", None) or exc
+        lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+        text = lines[0] if lines else type(orig).__name__
+        password = self.location.url.password
+        if password:
+            text = text.replace(str(password), "***")
+        return redact(text)[:500]
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Any]:
+        """A short write transaction (BEGIN IMMEDIATE on SQLite)."""
+        with self.engine.connect().execution_options(flock_write=True) as conn, conn.begin():
+            yield conn
+
+    def check_schema(self) -> None:
+        if self._checked[0]:
+            return
+        with self.errors("open flock's artifact schema in"):
+            db_schema.ensure_schema(self.engine, self.display)
+        self._checked[0] = True
+
+    # ---------------------------------------------------------------- writing
+    def put(self, local_file: str, key: str, *, run_id: str | None = None, model_id: str | None = None,
+            chunk_size: int = CHUNK_SIZE) -> StoredFile:
+        """Upload `local_file` to `key`, atomically replacing any file there."""
+        key = normalize_path(key)
+        self.check_schema()
+        self._maybe_cleanup()
+        with open(local_file, "rb") as fh:  # a missing local file fails here, before any row exists
+            blob_id = self._new_blob(key)
+            try:
+                stored = self._write_chunks(fh, blob_id, key, chunk_size)
+                with self.errors(f"write {key!r} to"):
+                    self._publish(blob_id, stored, run_id=run_id, model_id=model_id)
+                return stored
+            except BaseException:
+                with contextlib.suppress(Exception), self.write() as conn:
+                    self._delete_blobs(conn, [blob_id])
+                raise
+
+    def _new_blob(self, key: str) -> int:
+        now = _now()
+        with self.errors(f"write {key!r} to"), self.write() as conn:
+            return conn.execute(self.blobs.insert().values(
+                state="pending", path=key, created_at=now, updated_at=now)).inserted_primary_key[0]
+
+    def _write_chunks(self, fh: Any, blob_id: int, key: str, chunk_size: int) -> StoredFile:
+        """Copy the file into chunk rows, one short transaction each, holding one chunk in memory."""
+        digest, size = hashlib.sha256(), 0
+        with self.errors(f"write {key!r} to"):
+            for seq in itertools.count():
+                data = fh.read(chunk_size)
+                if not data:
+                    break
+                digest.update(data)
+                size += len(data)
+                with self.write() as conn:
+                    conn.execute(self.chunks.insert().values(blob_id=blob_id, seq=seq, data=data))
+                    conn.execute(self.blobs.update().where(self.blobs.c.id == blob_id).values(updated_at=_now()))
+                del data
+        return StoredFile(key, size, digest.hexdigest())
+
+    def _publish(self, blob_id: int, stored: StoredFile, *, run_id: str | None, model_id: str | None) -> None:
+        """The one transaction that makes an upload visible (retried when a concurrent writer wins)."""
+        import sqlalchemy as sa
+        import sqlalchemy.exc as sa_exc
+
+        key = path_key(stored.path)
+        for attempt in range(8):
+            try:
+                with self.write() as conn:
+                    conn.execute(self.blobs.update().where(self.blobs.c.id == blob_id).values(
+                        state="ready", size=stored.size, sha256=stored.sha256, updated_at=_now()))
+                    old = [r[0] for r in conn.execute(
+                        sa.select(self.files.c.blob_id).where(self.files.c.path_key == key))]
+                    if old:
+                        conn.execute(self.files.delete().where(self.files.c.path_key == key))
+                        self._delete_blobs(conn, old)
+                    conn.execute(self.files.insert().values(
+                        path_key=key, parent_key=path_key(_parent(stored.path)), path=stored.path,
+                        blob_id=blob_id, size=stored.size, sha256=stored.sha256, run_id=run_id,
+                        model_id=model_id, created_at=_now()))
+                return
+            except sa_exc.IntegrityError:
+                if attempt == 7:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+
+    def _delete_blobs(self, conn: Any, blob_ids: list[int]) -> None:
+        if blob_ids:
+            conn.execute(self.chunks.delete().where(self.chunks.c.blob_id.in_(blob_ids)))
+            conn.execute(self.blobs.delete().where(self.blobs.c.id.in_(blob_ids)))
+
+    def _maybe_cleanup(self) -> None:
+        if time.monotonic() - self._last_cleanup > 600:
+            self._last_cleanup = time.monotonic()
+            with contextlib.suppress(DatabaseError):
+                self.cleanup_stale_uploads()
+
+    def cleanup_stale_uploads(self, older_than_s: float = STALE_AFTER_S) -> int:
+        """Delete uploads left pending (by a crash) for longer than `older_than_s`; returns how many."""
+        import sqlalchemy as sa
+
+        cutoff = _now() - dt.timedelta(seconds=older_than_s)
+        with self.errors("clean stale uploads in"), self.write() as conn:
+            stale = [r[0] for r in conn.execute(sa.select(self.blobs.c.id).where(
+                self.blobs.c.state == "pending", self.blobs.c.updated_at <= cutoff))]
+            self._delete_blobs(conn, stale)
+        return len(stale)
+
+    def delete(self, key: str) -> int:
+        """Delete the file `key` or every file under the folder `key` ("" = everything); returns count."""
+        import sqlalchemy as sa
+
+        key = normalize_path(key, allow_empty=True)
+        self.check_schema()
+        with self.errors(f"delete {key!r} in"), self.write() as conn:
+            rows = [(r.path_key, r.blob_id) for r in conn.execute(
+                sa.select(self.files.c.path_key, self.files.c.blob_id, self.files.c.path)
+                .where(self._under(key) | (self.files.c.path_key == path_key(key))))
+                if r.path == key or _is_under(r.path, key)]
+            for start in range(0, len(rows), 500):
+                part = rows[start:start + 500]
+                conn.execute(self.files.delete().where(self.files.c.path_key.in_([p for p, _ in part])))
+                self._delete_blobs(conn, [b for _, b in part])
+        return len(rows)
+
+    # ---------------------------------------------------------------- reading
+    def stat(self, key: str) -> StoredFile | None:
+        import sqlalchemy as sa
+
+        key = normalize_path(key, allow_empty=True)
+        self.check_schema()
+        with self.errors(f"read {key!r} from"), self.engine.connect() as conn:
+            row = conn.execute(sa.select(self.files.c.size, self.files.c.sha256)
+                               .where(self.files.c.path_key == path_key(key))).first()
+        return None if row is None else StoredFile(key, int(row.size), row.sha256)
+
+    def list(self, folder: str) -> Listing:
+        """Direct children of `folder` ("" for the top of the database)."""
+        import sqlalchemy as sa
+
+        folder = normalize_path(folder, allow_empty=True)
+        self.check_schema()
+        with self.errors(f"list {folder!r} in"), self.engine.connect() as conn:
+            files = [StoredFile(r.path, int(r.size), r.sha256) for r in conn.execute(
+                sa.select(self.files.c.path, self.files.c.size, self.files.c.sha256)
+                .where(self.files.c.parent_key == path_key(folder)))]
+            deeper = conn.execute(sa.select(self.files.c.path).where(
+                self._under(folder), self.files.c.parent_key != path_key(folder))).scalars()
+            prefix = f"{folder}/" if folder else ""
+            folders = sorted({p[len(prefix):].split("/", 1)[0] for p in deeper
+                              if _is_under(p, folder) and "/" in p[len(prefix):]})
+        files = [f for f in files if _parent(f.path) == folder]
+        return Listing(files=sorted(files, key=lambda f: f.path), folders=folders)
+
+    def _under(self, folder: str) -> Any:
+        if not folder:
+            return self.files.c.path_key.isnot(None)
+        escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("[", "\\[")
+        return self.files.c.path.like(f"{escaped}/%", escape="\\")
+
+    def get(self, key: str, local_path: str) -> StoredFile:
+        """Stream the file `key` into `local_path` (via a temporary file renamed into place)."""
+        key = normalize_path(key)
+        self.check_schema()
+        for attempt in range(3):
+            stored = self.stat(key)
+            if stored is None:
+                raise DatabaseError(f"no artifact {key!r} in {self.display}")
+            tmp = f"{local_path}.part-{uuid.uuid4().hex[:8]}"
+            try:
+                with self.errors(f"read {key!r} from"):
+                    ok = self._stream_to(stored, tmp)
+                if ok:
+                    os.replace(tmp, local_path)
+                    return stored
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(tmp)
+            if attempt < 2:
+                time.sleep(0.05)
+        raise DatabaseError(f"artifact {key!r} in {self.display} kept changing while it was read")
+
+    def _stream_to(self, stored: StoredFile, tmp: str) -> bool:
+        import sqlalchemy as sa
+
+        digest, size = hashlib.sha256(), 0
+        with self.engine.connect() as conn, open(tmp, "wb") as out:
+            blob_id = conn.execute(sa.select(self.files.c.blob_id).where(
+                self.files.c.path_key == path_key(stored.path), self.files.c.sha256 == stored.sha256)).scalar()
+            if blob_id is None:
+                return False
+            result = conn.execution_options(stream_results=True, yield_per=1).execute(
+                sa.select(self.chunks.c.data).where(self.chunks.c.blob_id == blob_id)
+                .order_by(self.chunks.c.seq))
+            for (data,) in result:
+                data = bytes(data)
+                digest.update(data)
+                size += len(data)
+                out.write(data)
+        return size == stored.size and digest.hexdigest() == stored.sha256
+
+
+def path_key(path: str) -> str:
+    """Fixed-width key of a path: exact (case-sensitive under any collation) and indexable anywhere."""
+    return hashlib.sha256(path.encode("utf-8")).hexdigest()
+
+
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _is_under(path: str, folder: str) -> bool:
+    return not folder or path.startswith(folder + "/")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
