@@ -58,7 +58,7 @@ class OriginalModel:
         m = self.model
         if self.family == "torch":
             return _torch_forward(m, X).detach().cpu().numpy()
-        if self.family == "xgboost" and not hasattr(m, "predict_proba"):
+        if self.family == "xgboost" and type(m).__name__ == "Booster":
             import xgboost
 
             return m.predict(xgboost.DMatrix(X, missing=np.nan))
