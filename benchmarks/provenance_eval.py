@@ -60,14 +60,28 @@ def norm_text(text: object) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
 
 
+def norm_code(text: str) -> str:
+    """Source text of an expression as ast.unparse writes it (quotes, spacing, 1e-3 -> 0.001)."""
+    try:
+        return ast.unparse(ast.parse(text.strip(), mode="eval"))
+    except (SyntaxError, ValueError):
+        return norm_text(text)
+
+
 def norm_value(value: object) -> object:
-    """A hyperparameter value in a comparable form: numbers as floats, tuples as lists."""
-    if isinstance(value, bool) or value is None:
-        return value
+    """A hyperparameter value in a comparable form.
+
+    Numbers become floats rounded to 12 significant digits (so 8 == 8.0 and 0.1 * 3 == 0.3),
+    bools stay bools, tuples become lists, strings are compared as normalised code text.
+    """
+    if isinstance(value, bool):
+        return ("bool", value)  # True == 1 in Python; a flag is not a count
+    if value is None:
+        return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return float(f"{value:.12g}")
     if isinstance(value, str):
-        return norm_text(value)
+        return norm_code(value)
     if isinstance(value, (list, tuple)):
         return [norm_value(v) for v in value]
     if isinstance(value, dict):
