@@ -1,0 +1,334 @@
+"""The run model: records -> ordered, JSON-able store operations (one parent run, one child per fit).
+
+- One parent run per kernel session, created lazily at the first fit, in the experiment named
+  `settings.experiment`, else the notebook's path, else `settings.default_experiment`
+  (tags flock.notebook, flock.session, flock.kind=session).
+- One nested child run per FitRecord (a re-fit makes a new child): params, flock tags, inputs,
+  lineage.json, code/, the model. The child is ended right away; later metrics still land on it.
+- Metrics go to the latest child run of every model they evaluate; one that names a model not
+  trained yet waits for it (and lands on the session run if it never comes).
+- The user's own MLflow: when their code has an active run (FitRecord.parent_run_id), it becomes the
+  parent. When `mlflow.autolog()` logged the fit, flock adds only what autolog does not log (tags,
+  inputs, lineage, code) to autolog's run, or to a child of its own if that run is unknown.
+
+Operations reference runs by local keys (the store may be down: run ids come later); `recorder`
+applies them through an explicit MlflowClient, or spools them. Runs on the recorder thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from typing import Any, NamedTuple
+
+from ..config import Settings
+from ..redaction import redact
+from . import limits
+from .datasets import dataset_entity, merge_sql_read
+from .records import DatasetRecord, FitRecord, MetricRecord, SqlReadRecord
+
+Op = dict[str, Any]
+
+
+# -- the user's own MLflow, read on the main thread (cheap: only when mlflow is already imported) ----
+
+
+class UserMlflow(NamedTuple):
+    """What the user's code has done with MLflow in this thread: active run, last run, autolog."""
+
+    active_run_id: str | None
+    last_run_id: str | None
+    autolog: frozenset[str]
+
+
+NO_MLFLOW = UserMlflow(None, None, frozenset())
+
+
+def user_mlflow_state() -> UserMlflow:
+    """The calling thread's MLflow state (call it on the main thread, before and after a fit).
+
+    Costs microseconds and never imports mlflow: if the user's code has not imported it, they have
+    no run and no autolog.
+    """
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is None:
+        return NO_MLFLOW
+    try:
+        stack = fluent._active_run_stack.get()
+        active = stack[-1].info.run_id if stack else None
+        last = fluent._last_active_run_id.get()
+    except Exception:
+        active = last = None
+    return UserMlflow(active, last, autolog_flavors())
+
+
+def autolog_flavors() -> frozenset[str]:
+    """Autologging integrations currently enabled (a global dict; safe to read from any thread)."""
+    utils = sys.modules.get("mlflow.utils.autologging_utils")
+    if utils is None:
+        return frozenset()
+    try:
+        integrations = dict(utils.AUTOLOGGING_INTEGRATIONS)
+    except Exception:
+        return frozenset()
+    return frozenset(name for name, conf in integrations.items() if conf and conf.get("disable", True) is False)
+
+
+def autolog_config(flavor: str) -> dict[str, Any]:
+    utils = sys.modules.get("mlflow.utils.autologging_utils")
+    if utils is None:
+        return {}
+    return dict(utils.AUTOLOGGING_INTEGRATIONS.get(flavor) or {})
+
+
+def autolog_run_for(before: UserMlflow, after: UserMlflow, flavor: str | None) -> str | None:
+    """The run autolog logged a fit into: the active run, or the run it opened and closed for the fit."""
+    if flavor is None or flavor not in after.autolog:
+        return None
+    if after.active_run_id:
+        return after.active_run_id
+    if after.last_run_id and after.last_run_id != before.last_run_id:
+        return after.last_run_id
+    return None
+
+
+# -- the planner ---------------------------------------------------------------------------------
+
+
+def experiment_name(settings: Settings, notebook_path: str | None) -> str:
+    return settings.experiment or notebook_path or settings.default_experiment
+
+
+class RunPlanner:
+    """Turns records into operations and remembers which local run belongs to which model."""
+
+    def __init__(self, settings: Settings, session_id: str, notebook_path: str | None, model_dir: str) -> None:
+        self.settings = settings
+        self.session_id = session_id
+        self.notebook_path = notebook_path
+        self.model_dir = model_dir
+        self.parent_key: str | None = None
+        self.latest: dict[str, str] = {}
+        """model_id -> local key of its latest child run."""
+        self.autologged: set[str] = set()
+        """local keys whose params/metrics/model autolog logs."""
+        self.examples: dict[str, Any] = {}
+        self.pending_metrics: dict[str, list[tuple[float, MetricRecord]]] = {}
+        self.sql_reads: dict[str, DatasetRecord] = {}
+        self._steps: dict[tuple[str, str], int] = {}
+        self._open: list[str] = []
+
+    # -- public --------------------------------------------------------------------------------
+    def plan(self, stamp: float, record: Any) -> list[Op]:
+        if isinstance(record, FitRecord):
+            return self._fit(stamp, record)
+        if isinstance(record, MetricRecord):
+            return self._metric(stamp, record)
+        if isinstance(record, SqlReadRecord):
+            if record.dataset.source_id:
+                self.sql_reads[record.dataset.source_id] = record.dataset
+            return []
+        raise TypeError(f"not a flock record: {type(record).__name__}")
+
+    def finish(self, stamp: float) -> list[Op]:
+        """End of session: unattributed metrics to the session run, then end it."""
+        ops: list[Op] = []
+        for model_id, waiting in list(self.pending_metrics.items()):
+            for when, metric in waiting:
+                ops += self._ensure_parent(when)
+                ops += self._metric_ops(self.parent_key, when, metric, extra_tags={
+                    f"flock.metric.{limits.clean_key(metric.name)}.models": json.dumps(metric.model_ids)})
+        self.pending_metrics.clear()
+        if self.parent_key is not None:
+            ops.append({"op": "end_run", "key": self.parent_key, "time_ms": _ms(stamp), "status": "FINISHED"})
+        return ops
+
+    # -- fits ----------------------------------------------------------------------------------
+    def _common_tags(self) -> dict[str, str]:
+        tags = {"flock.session": self.session_id}
+        if self.notebook_path:
+            tags.update({"flock.notebook": self.notebook_path, "mlflow.source.name": self.notebook_path,
+                         "mlflow.source.type": "NOTEBOOK"})
+        return tags
+
+    def _ensure_parent(self, stamp: float) -> list[Op]:
+        if self.parent_key is not None:
+            return []
+        self.parent_key = f"{self.session_id}:session"
+        name = os.path.basename(self.notebook_path) if self.notebook_path else "notebook"
+        return [{
+            "op": "start_run", "key": self.parent_key, "time_ms": _ms(stamp),
+            "experiment": experiment_name(self.settings, self.notebook_path),
+            "run_name": f"{name} session {self.session_id[:8]}",
+            "tags": {**self._common_tags(), "flock.kind": "session"},
+        }]
+
+    def _fit(self, stamp: float, fit: FitRecord) -> list[Op]:
+        from .models import flavor_of, head
+
+        ops: list[Op] = []
+        key = f"{self.session_id}:fit:{uuid.uuid4().hex[:12]}"
+        flavor = flavor_of(fit.model)
+        autolog = flavor is not None and (fit.autolog_run_id is not None or flavor in autolog_flavors())
+        conf = autolog_config(flavor) if autolog and flavor else {}
+        tags = {
+            **self._common_tags(),
+            "flock.kind": "fit",
+            "flock.model.var": fit.var,
+            "flock.model.class": fit.cls,
+            "flock.model.id": fit.model_id,
+            "flock.model.flavor": flavor or "none",
+            "flock.params.explicit": json.dumps(sorted(map(str, fit.explicit_params))),
+        }
+        if fit.cell is not None:
+            tags["flock.cell"] = str(fit.cell)
+        if fit.execution_count is not None:
+            tags["flock.execution_count"] = str(fit.execution_count)
+        if fit.label is not None:
+            tags["flock.label"] = str(fit.label)
+        artifacts: dict[str, str] = {}
+        if fit.features is not None:
+            tags["flock.features"], full = limits.fit_tag("flock.features", json.dumps(list(map(str, fit.features))))
+            if full is not None:
+                artifacts["features.json"] = full
+
+        if fit.autolog_run_id is not None:
+            tags["flock.autolog"] = "true"
+            tags = {k: v for k, v in tags.items() if not k.startswith("mlflow.")}  # autolog's run: leave its own
+            ops.append({"op": "attach_run", "key": key, "run_id": fit.autolog_run_id})
+        else:
+            if fit.parent_run_id:
+                tags["flock.parent"] = "user"
+                start: Op = {"op": "start_run", "key": key, "parent_run_id": fit.parent_run_id}
+            else:
+                ops += self._ensure_parent(stamp)
+                tags["flock.parent"] = "session"
+                start = {"op": "start_run", "key": key, "parent_key": self.parent_key}
+            if autolog:
+                tags["flock.autolog"] = "true (autolog run not seen; params/model left to autolog)"
+            start.update({"time_ms": _ms(stamp), "run_name": fit.var, "tags": {}})
+            ops.append(start)
+        if autolog:
+            self.autologged.add(key)
+
+        params: dict[str, str] = {}
+        if not autolog:
+            merged = {**fit.params, **{k: v for k, v in fit.explicit_params.items() if k not in fit.params}}
+            params, overflow = limits.split_params(merged)
+            artifacts.update(overflow)
+        ops.append({"op": "log_batch", "key": key, "params": params, "tags": tags, "metrics": []})
+
+        inputs = [dataset_entity(merge_sql_read(ds, self.sql_reads)) for ds in fit.inputs]
+        if inputs:
+            ops.append({"op": "log_inputs", "key": key, "datasets": inputs})
+        if fit.lineage is not None:
+            artifacts["lineage.json"] = json.dumps(limits.scrub(fit.lineage), indent=2, default=str)
+        if fit.cell_sources:
+            for label, source in fit.cell_sources.items():
+                artifacts[f"code/{limits.clean_key(label).replace('/', '_')}.py"] = redact(source)
+        elif fit.code:
+            artifacts["code/cells.py"] = redact(fit.code)
+        for path, text in artifacts.items():
+            ops.append({"op": "log_text", "key": key, "path": path, "text": text})
+
+        example = head(fit.X, self.settings.input_example_rows) if self.settings.input_example else None
+        if example is not None:
+            self.examples[fit.model_id] = example
+        log_model = self.settings.log_models and flavor is not None and not (autolog and conf.get("log_models", True))
+        if log_model:
+            ops += self._model_ops(key, fit, flavor, example)
+        if fit.autolog_run_id is None:
+            ops.append({"op": "end_run", "key": key, "time_ms": _ms(time.time()), "status": "FINISHED"})
+
+        self.latest[fit.model_id] = key
+        for when, metric in self.pending_metrics.pop(fit.model_id, []):
+            ops += self._metric_ops(key, when, metric)
+        return ops
+
+    def _model_ops(self, key: str, fit: FitRecord, flavor: str, example: Any) -> list[Op]:
+        from .models import save_native
+
+        path = os.path.join(self.model_dir, key.rsplit(":", 1)[-1], "model")
+        try:
+            save_native(fit.model, path, flavor, example)
+        except Exception as exc:
+            shutil.rmtree(path, ignore_errors=True)
+            return [{"op": "log_batch", "key": key, "params": {}, "metrics": [],
+                     "tags": {"flock.model.logged": "false", "flock.model.error": redact(str(exc))[:500]}}]
+        return [{"op": "log_model", "key": key, "name": "model", "path": path, "flavor": flavor,
+                 "tags": {"flock.model.var": fit.var, "flock.model.class": fit.cls}}]
+
+    def onnx_ops(self, stamp: float, model_id: str, onnx_model: Any, report: Any, metrics: dict[str, float]) -> list[Op]:
+        """Operations that log a converted model as the `onnx_model` of the model's latest run."""
+        from .models import save_onnx
+
+        key = self.latest.get(model_id)
+        if key is None:
+            raise LookupError(f"no tracked run for model {model_id!r}")
+        path = os.path.join(self.model_dir, f"{key.rsplit(':', 1)[-1]}-onnx-{uuid.uuid4().hex[:6]}", "onnx_model")
+        save_onnx(onnx_model, path, self.examples.get(model_id))
+        ops: list[Op] = [{"op": "log_model", "key": key, "name": "onnx_model", "path": path, "flavor": "onnx",
+                          "tags": {"flock.model.id": model_id}}]
+        if report is not None:
+            ops.append({"op": "log_text", "key": key, "path": "onnx/report.json",
+                        "text": json.dumps(limits.jsonable(report), indent=2, default=str)})
+        values = [[limits.clean_key(f"onnx.{k}"), float(v), _ms(stamp), 0]
+                  for k, v in metrics.items() if limits.scalar(v) is not None]
+        ops.append({"op": "log_batch", "key": key, "params": {}, "metrics": values, "tags": {"flock.onnx": "true"}})
+        return ops
+
+    # -- metrics -------------------------------------------------------------------------------
+    def _metric(self, stamp: float, metric: MetricRecord) -> list[Op]:
+        ops: list[Op] = []
+        for model_id in dict.fromkeys(metric.model_ids):
+            key = self.latest.get(model_id)
+            if key is None:
+                self.pending_metrics.setdefault(model_id, []).append((stamp, metric))
+                continue
+            if key in self.autologged and autolog_config("sklearn").get("log_post_training_metrics", True):
+                continue  # autolog logs post-training metrics of the models it logged
+            ops += self._metric_ops(key, stamp, metric)
+        return ops
+
+    def _metric_ops(self, key: str, stamp: float, metric: MetricRecord,
+                    extra_tags: dict[str, str] | None = None) -> list[Op]:
+        name = limits.clean_key(metric.name)
+        tags = dict(extra_tags or {})
+        if metric.function:
+            tags[f"flock.metric.{name}.function"] = metric.function
+        if metric.params:
+            tags[f"flock.metric.{name}.params"] = json.dumps(
+                {k: limits.safe_text(k, v) for k, v in metric.params.items()}, sort_keys=True)
+        value = limits.scalar(metric.value)
+        if value is None:
+            path, text = limits.metric_artifact(metric.name, metric.value)
+            return [{"op": "log_batch", "key": key, "params": {}, "metrics": [], "tags": tags},
+                    {"op": "log_text", "key": key, "path": path, "text": text}]
+        step = self._steps.get((key, name), 0)
+        self._steps[(key, name)] = step + 1
+        return [{"op": "log_batch", "key": key, "params": {}, "tags": tags,
+                 "metrics": [[name, value, _ms(stamp), step]]}]
+
+
+def merge_batches(ops: list[Op]) -> list[Op]:
+    """Fold adjacent log_batch operations of the same run into one (fewer round trips, same order)."""
+    out: list[Op] = []
+    for op in ops:
+        prev = out[-1] if out else None
+        if (op["op"] == "log_batch" and prev is not None and prev["op"] == "log_batch"
+                and prev["key"] == op["key"] and not (set(prev["params"]) & set(op["params"]))):
+            prev["params"] = {**prev["params"], **op["params"]}
+            prev["tags"] = {**prev["tags"], **op["tags"]}
+            prev["metrics"] = prev["metrics"] + op["metrics"]
+        else:
+            out.append({**op, **({"params": dict(op["params"]), "tags": dict(op["tags"]),
+                                  "metrics": list(op["metrics"])} if op["op"] == "log_batch" else {})})
+    return out
+
+
+def _ms(stamp: float) -> int:
+    return int(stamp * 1000)

@@ -1,0 +1,130 @@
+"""TrackingSession: what the kernel holds for one kernel session — record(), flush(), close(), log_onnx().
+
+`record()` is all the user's cell ever pays: a timestamp and a queue put (about a microsecond); it
+never raises and never waits for MLflow. Everything else happens on the recorder thread
+(`recorder.Recorder`). `close()` — called at kernel shutdown and `%unload_ext`, and registered with
+`atexit` so a script that exits normally loses nothing — flushes, ends the session's run and waits
+(bounded) for the store; what cannot be sent stays in the spool for the next session.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import time
+import uuid
+from typing import Any
+
+from ..config import Settings
+from ..errors import TrackingError
+from .recorder import Close, Flush, OnnxRequest, Recorder
+
+log = logging.getLogger("flock")
+
+
+class TrackingSession:
+    """flock's MLflow presence for one kernel session (one parent run, one child run per fit)."""
+
+    def __init__(self, settings: Settings, *, notebook_path: str | None = None, session_id: str | None = None) -> None:
+        self.settings = settings
+        self.session_id = session_id or uuid.uuid4().hex
+        self.notebook_path = notebook_path
+        self._recorder = Recorder(settings, self.session_id, notebook_path)
+        self._closed = False
+        atexit.register(self.close)
+
+    # -- the user's thread -----------------------------------------------------------------------
+    def record(self, record: Any) -> None:
+        """Hand a record to the recorder thread; never raises, never waits."""
+        try:
+            if not self._closed:
+                self._recorder.queue.put((time.time(), record))
+        except Exception:  # pragma: no cover - a queue put does not fail, but the cell is sacred
+            pass
+
+    def cell_started(self) -> None:
+        """A cell began (pre_run_cell): the recorder holds heavy work until it ends (max 10 s)."""
+        self._recorder.idle.clear()
+
+    def cell_finished(self) -> None:
+        """The cell ended (post_run_cell): the recorder may use the CPU now."""
+        self._recorder.idle.set()
+
+    # -- waiting on the recorder -----------------------------------------------------------------
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until everything recorded so far has been written or spooled.
+
+        Returns True when it all reached the tracking store (nothing left in the spool).
+        """
+        if self._closed or not self._recorder.alive:
+            return False
+        item = Flush()
+        self._recorder.request(item)
+        return item.done.wait(timeout) and item.delivered
+
+    def close(self, timeout: float | None = 30.0) -> bool:
+        """Flush, end the session's run and stop the recorder. Idempotent; True when all was delivered."""
+        if self._closed:
+            return False
+        self._closed = True
+        try:
+            atexit.unregister(self.close)
+        except Exception:  # pragma: no cover
+            pass
+        if not self._recorder.alive:
+            return False
+        item = Close()
+        self._recorder.request(item)
+        finished = item.done.wait(timeout)
+        self._recorder.join(1.0 if finished else 0)
+        return finished and item.delivered
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- answers for the kernel and the magics -------------------------------------------------------
+    def run_id_for(self, model_id: str, timeout: float = 2.0) -> str | None:
+        """The MLflow run of the latest fit of `model_id` (waits briefly for the recorder); None if none yet."""
+        self.flush(timeout)
+        key = self._recorder.planner.latest.get(model_id)
+        writer = self._recorder.writer
+        if key is None or writer is None:
+            return None
+        return writer.run_ids.get(key)
+
+    def log_onnx(self, model_id: str, conversion_result: Any, *, metrics: dict[str, float] | None = None,
+                 timeout: float = 120.0) -> str:
+        """Log a converted model as the `onnx_model` of `model_id`'s latest run; returns its model URI.
+
+        `conversion_result` is a `flock_nbext.convert` result (its `.onnx_model`, `.report` and, when
+        present, `.metrics`/`.speedup` are used) or a bare ONNX ModelProto. The model is then served by
+        `mlflow models serve -m runs:/<run_id>/onnx_model --env-manager local`.
+        """
+        onnx_model = getattr(conversion_result, "onnx_model", conversion_result)
+        values = dict(_speedups(conversion_result))
+        values.update(metrics or {})
+        if self._closed:
+            raise TrackingError("flock tracking is closed; reload the extension to log models")
+        item = OnnxRequest(model_id=model_id, onnx_model=onnx_model,
+                           report=getattr(conversion_result, "report", None), metrics=values)
+        self._recorder.request(item)
+        if not item.done.wait(timeout):
+            raise TrackingError(f"logging the ONNX model of {model_id} took longer than {timeout:.0f} s")
+        if item.error:
+            raise TrackingError(f"could not log the ONNX model of {model_id}: {item.error}")
+        if item.run_id is None:
+            raise TrackingError(f"the ONNX model of {model_id} is spooled: the tracking store is unreachable")
+        return f"runs:/{item.run_id}/onnx_model"
+
+
+def _speedups(result: Any) -> dict[str, float]:
+    """Numeric speed figures a conversion result carries (`.metrics` dict or `.speedup` number/dict)."""
+    out: dict[str, float] = {}
+    for attr in ("metrics", "speedup"):
+        value = getattr(result, attr, None)
+        if isinstance(value, dict):
+            out.update({str(k): v for k, v in value.items() if isinstance(v, int | float)})
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[attr] = float(value)
+    return out
