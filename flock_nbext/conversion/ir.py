@@ -10,8 +10,10 @@ input rules (`zero_threshold`, `zero_as_missing`):
 
 * numerical node: NaN goes the `missing_left` way; otherwise left iff `x <op> threshold`, where the
   comparison is done in float64 (`op` is "<=" or "<").
-* categorical node: NaN, invalid values (see `categorical_rule`) and categories in neither set go
-  the `missing_left` way; categories in `category_left` go left; categories in `category_right`
+* categorical node: the value becomes a category code by `categorical_rule` ("truncate": toward
+  zero, LightGBM; "negative_invalid": negatives invalid, else floor, HistGradientBoosting;
+  "exact": only non-negative integers are valid, an ordinal encoder's exact match). NaN, invalid
+  values and categories in neither set go the `missing_left` way; categories in `category_left` go left; categories in `category_right`
   go right (`category_right` None: every other valid category goes right).
 """
 
@@ -24,7 +26,7 @@ import numpy as np
 
 TASKS = ("binary", "multiclass", "regression")
 POST_TRANSFORMS = ("none", "sigmoid", "softmax", "exp", "logistic_ova", "softplus")
-CATEGORICAL_RULES = ("truncate", "negative_invalid")
+CATEGORICAL_RULES = ("truncate", "negative_invalid", "exact")
 
 #: LightGBM treats |x| <= 1e-35f as exactly zero (kZeroThreshold); float32 of 1e-35.
 LIGHTGBM_ZERO_THRESHOLD = float(np.float32(1e-35))

@@ -93,8 +93,11 @@ def preprocess(b: GraphBuilder, lowered: NumericEnsemble) -> str:
     if ens.categorical_rule == "truncate":
         negative = b.op("Less", g, b.const(np.float32(0.0), "zero"))
         codes = b.op("Where", negative, b.op("Ceil", g), b.op("Floor", g))
-    else:
+    elif ens.categorical_rule == "negative_invalid":
         codes = b.op("Floor", g)
+    else:  # exact: only integral values name a category
+        floor = b.op("Floor", g)
+        codes = b.op("Where", b.op("Equal", floor, g), floor, b.const(np.float32(-1.0), "minus_one"))
     sizes = b.const(table.sizes.astype(np.float32), "cat_sizes")
     valid = b.op("And", b.op("GreaterOrEqual", codes, b.const(np.float32(0.0), "zero")),
                  b.op("Less", codes, sizes))  # False for NaN

@@ -29,8 +29,10 @@ def category_codes(ensemble: TreeEnsemble, values: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         if ensemble.categorical_rule == "truncate":
             codes = np.trunc(values)
-        else:  # negative_invalid
+        elif ensemble.categorical_rule == "negative_invalid":
             codes = np.where(values < 0, -1.0, np.floor(values))
+        else:  # exact
+            codes = np.where(np.floor(values) == values, values, -1.0)
         return np.where(codes < 0, -1.0, codes)
 
 
