@@ -18,6 +18,7 @@ class ModelView:
     explicit_params: dict[str, Any] = dataclasses.field(default_factory=dict)
     features: list[str] | None = None
     features_positional: str | None = None
+    features_all_except: list[str] | None = None
     label: str | None = None
     label_positional: str | None = None
     source_ids: list[str] = dataclasses.field(default_factory=list)
@@ -29,21 +30,31 @@ def model_view(ancestry: dict[str, Any] | None, model_id: str) -> ModelView:
     if not isinstance(ancestry, dict):
         return view
     model = next((m for m in ancestry.get("models", []) if isinstance(m, dict) and m.get("id") == model_id), None)
+    training: dict[str, Any] = {}
     if model is not None:
-        view.var = model.get("var") or model.get("name")
-        params = model.get("hyperparameters", model.get("params", {}))
+        view.var = model.get("var")
+        params = model.get("hyperparameters", {})
         if isinstance(params, dict):
-            view.explicit_params = {k: _param_value(v) for k, v in params.items()}
-        view.features, view.features_positional = _columns(model.get("features"))
-        label, view.label_positional = _columns(model.get("label"))
+            view.explicit_params = {k: _param_value(v) for k, v in params.items() if not k.startswith("**")}
+        training = model.get("training_data") or {}
+        view.features, view.features_positional = _columns(training.get("features"))
+        spec = training.get("features")
+        if isinstance(spec, dict) and isinstance(spec.get("all_except"), list):
+            view.features_all_except = [str(c) for c in spec["all_except"]]
+        label, view.label_positional = _columns(training.get("label"))
         view.label = label[0] if label and len(label) == 1 else None
-    view.source_ids = [s["id"] for s in ancestry.get("sources", []) if isinstance(s, dict) and s.get("id")]
+    sources = ancestry.get("data_sources", ancestry.get("sources", [])) or []
+    training_ids = [s if isinstance(s, str) else s.get("id") for s in training.get("sources", []) or []]
+    all_ids = [s["id"] for s in sources if isinstance(s, dict) and s.get("id")]
+    # the model's own training sources first, then any other source in its ancestry
+    view.source_ids = list(dict.fromkeys([i for i in training_ids if i] + all_ids))
     cells = set()
-    for group in ("sources", "transforms", "models", "metrics", "cells"):
+    for group in ("data_sources", "sources", "models", "metrics"):
         for node in ancestry.get(group, []) or []:
-            cell = node.get("cell") if isinstance(node, dict) else node if isinstance(node, int) else None
-            if isinstance(cell, int):
-                cells.add(cell)
+            if isinstance(node, dict):
+                for key in ("cell", "fit_cell"):
+                    if isinstance(node.get(key), int):
+                        cells.add(node[key])
     view.cells = sorted(cells)
     return view
 

@@ -1,4 +1,4 @@
-"""`%flock status | on | off | experiment NAME | tracking-uri URI`."""
+"""`%flock status | on | off | flush | experiment NAME | tracking-uri URI`, and `%flock_convert`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..errors import FlockError
 if TYPE_CHECKING:  # pragma: no cover
     from .extension import FlockExtension
 
-USAGE = "usage: %flock status | on | off | experiment NAME | tracking-uri URI"
+USAGE = "usage: %flock status | on | off | flush | experiment NAME | tracking-uri URI"
 
 
 @magics_class
@@ -45,6 +45,12 @@ class FlockMagics(Magics):
         elif command in ("on", "off") and not args:
             ext.update_settings(enabled=command == "on")
             print(f"flock: tracking {command}")
+        elif command == "flush" and not args:
+            session = ext.tracker.session(create=False) if ext.tracker is not None else None
+            if session is None or session.flush(timeout=120):
+                print("flock: everything is logged")
+            else:
+                print("flock: the tracking store did not take everything yet; the rest waits in the spool")
         elif command == "experiment" and len(args) == 1:
             ext.update_settings(experiment=args[0])
             print(f"flock: experiment set to {args[0]!r}")

@@ -195,6 +195,8 @@ class NotebookTracker:
             features = view.features
             if features is None and view.features_positional and source_columns:
                 features = live.resolve_positional(view.features_positional, source_columns)
+            if features is None and view.features_all_except is not None and source_columns:
+                features = [c for c in source_columns if c not in view.features_all_except]
         if label is None:
             label = view.label
             if label is None and view.label_positional and source_columns:
@@ -208,10 +210,25 @@ class NotebookTracker:
         model_ids = [m for m in (getattr(planted.site, "models", None) or ()) if m]
         if not model_ids:
             return
+        extra = {}
+        if _METRIC_HAS_INPUTS:  # evaluation datasets: the sources in the metric's own ancestry
+            extra["inputs"] = self._evaluation_inputs(getattr(planted.site, "ref", None), model_ids)
         self.send(MetricRecord(model_ids=list(model_ids), name=observe.metric_name(planted), value=result,
                                function=getattr(planted.site, "function", None), cell=self.cell.index,
                                execution_count=self.cell.execution_count,
-                               params=observe.metric_params(planted, operands)))
+                               params=observe.metric_params(planted, operands), **extra))
+
+    def _evaluation_inputs(self, metric_id: str | None, model_ids: list[str]) -> list[Any]:
+        if not metric_id:
+            return []
+        try:
+            ancestry = self.lineage.ancestry(metric_id)
+        except Exception:  # the analysis knows ancestry of models only
+            return []
+        training = {sid for m in model_ids for sid in self._model_view(m).source_ids}
+        view = model_view(ancestry, metric_id)
+        return [dataclasses.replace(self.datasets[sid], role="evaluation")
+                for sid in view.source_ids if sid in self.datasets and sid not in training]
 
     # -- helpers ----------------------------------------------------------------------------
     def _model_view(self, model_id: str) -> ModelView:
@@ -255,6 +272,15 @@ class NotebookTracker:
     def run_id_for(self, model_id: str) -> str | None:
         session = self.session(create=False)
         return session.run_id_for(model_id) if session is not None else None
+
+
+def _metric_has_inputs() -> bool:
+    from ..tracking.records import MetricRecord
+
+    return any(f.name == "inputs" for f in dataclasses.fields(MetricRecord))
+
+
+_METRIC_HAS_INPUTS = _metric_has_inputs()
 
 
 def _user_mlflow() -> Any:

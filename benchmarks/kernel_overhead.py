@@ -1,0 +1,219 @@
+"""What flock adds to the user's cells: per-cell latency, and wall time of a training notebook.
+
+1. Latency per typical 30-line cell (median, p99), in-process IPython shell, the same cell re-run
+   under the same cell id (as a user re-runs a cell): without flock vs with flock, interleaved rounds.
+   Two cells: data preparation only (analysis + instrumentation cost), and preparation with a small
+   fit and a metric (plus the hooks building records). Target: <= 2 ms added median.
+2. Wall time of a notebook whose cells each train for about a second (LightGBM), in real kernels
+   through nbclient: plain, with `%load_ext flock`, and with `mlflow.autolog()` instead, interleaved
+   in every round; medians and ratios against the plain run of the same rounds. Target: <= 3 %.
+
+    python benchmarks/kernel_overhead.py [--quick] [--out benchmarks/results/kernel_overhead.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PREP_CELL = """\
+import math
+rows = [(i, i * 0.5, (i * 7) % 11) for i in range(200)]
+frame = pd.DataFrame(rows, columns=["a", "b", "c"])
+frame["d"] = frame.a * 2 + frame.b
+frame["e"] = frame.c.map(lambda v: v % 3)
+frame = frame[frame.a >= 0]
+summary = frame.describe()
+means = {col: float(frame[col].mean()) for col in frame.columns}
+spread = max(means.values()) - min(means.values())
+features = ["a", "b", "d", "e"]
+label = "target"
+frame[label] = (frame.c > 5).astype(int)
+X = frame[features]
+y = frame[label]
+n_train = int(len(frame) * 0.8)
+X_train, X_test = X.iloc[:n_train], X.iloc[n_train:]
+y_train, y_test = y.iloc[:n_train], y.iloc[n_train:]
+scale = math.sqrt(spread) if spread > 0 else 1.0
+def normalise(v):
+    return v / scale
+X_train = X_train.apply(normalise)
+X_test = X_test.apply(normalise)
+checks = [len(X_train) > 0, len(X_test) > 0, X_train.shape[1] == len(features)]
+assert all(checks)
+ratio = y_train.mean()
+weights = {0: 1.0, 1: float(1 / max(ratio, 1e-3))}
+note = f"{len(X_train)} rows, {len(features)} features, ratio {ratio:.2f}"
+total = sum(len(v) for v in (X_train, X_test))
+"""
+
+FIT_CELL = PREP_CELL.rsplit("\n", 4)[0] + """
+clf = DecisionTreeClassifier(max_depth=3, random_state=0)
+clf.fit(X_train, y_train)
+acc = accuracy_score(y_test, clf.predict(X_test))
+note = f"{len(X_train)} rows, accuracy {acc:.2f}"
+"""
+
+SETUP = "import pandas as pd\nfrom sklearn.tree import DecisionTreeClassifier\nfrom sklearn.metrics import accuracy_score\n"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def cell_latency(rounds: int, per_round: int) -> dict:
+    """Added latency per cell, in-process: same shell, flock unloaded vs loaded, interleaved."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from flock_nbext.kernel.extension import extension_of
+
+    shell = InteractiveShell.instance()
+    shell.run_cell(SETUP)
+    out = {}
+    for name, cell in (("prep_cell", PREP_CELL), ("fit_cell", FIT_CELL)):
+        assert len(cell.strip().splitlines()) >= 28, "a typical cell of about 30 lines"
+        times: dict[str, list[float]] = {"plain": [], "flock": []}
+        warned = []
+        for _ in range(rounds):
+            for mode in ("plain", "flock"):
+                if mode == "flock":
+                    shell.run_line_magic("load_ext", "flock")
+                for i in range(per_round + 1):
+                    start = time.perf_counter()
+                    result = shell.run_cell(cell, store_history=True, cell_id=f"bench-{name}")
+                    elapsed = time.perf_counter() - start
+                    if not result.success:
+                        raise RuntimeError(f"benchmark cell failed: {result.error_in_exec!r}")
+                    if i:  # the first run of a round warms caches
+                        times[mode].append(elapsed)
+                if mode == "flock":
+                    ext = extension_of(shell)
+                    warned.extend(sorted(ext._warned))
+                    session = ext.tracker.session(create=False)
+                    if session is not None:
+                        session.flush(60)
+                    shell.run_line_magic("unload_ext", "flock")
+        plain_med, flock_med = statistics.median(times["plain"]), statistics.median(times["flock"])
+        out[name] = {
+            "lines": len(cell.strip().splitlines()),
+            "runs_per_mode": len(times["plain"]),
+            "plain_median_ms": round(plain_med * 1e3, 3),
+            "flock_median_ms": round(flock_med * 1e3, 3),
+            "added_median_ms": round((flock_med - plain_med) * 1e3, 3),
+            "plain_p99_ms": round(percentile(times["plain"], 99) * 1e3, 3),
+            "flock_p99_ms": round(percentile(times["flock"], 99) * 1e3, 3),
+            "added_p99_ms": round((percentile(times["flock"], 99) - percentile(times["plain"], 99)) * 1e3, 3),
+            "flock_warnings": warned,
+        }
+    return out
+
+
+def training_notebook(cells: int, rows: int):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    setup = ("import numpy as np\nimport lightgbm as lgb\nrng = np.random.default_rng(0)\n"
+             f"X = rng.normal(size=({rows}, 40))\ny = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int)\n"
+             "Xt = rng.normal(size=(2000, 40))\nyt = (Xt[:, 0] + Xt[:, 1] * Xt[:, 2] > 0).astype(int)\n"
+             "from sklearn.metrics import accuracy_score")
+    body = [new_code_cell(setup)]
+    for i in range(cells):
+        body.append(new_code_cell(
+            f"model_{i} = lgb.LGBMClassifier(n_estimators=120, num_leaves={15 + i}, n_jobs=1, verbose=-1)\n"
+            f"model_{i}.fit(X, y)\nacc_{i} = accuracy_score(yt, model_{i}.predict(Xt))\nprint(round(acc_{i}, 3))"))
+    return new_notebook(cells=body, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+
+
+def notebook_wall_time(rounds: int, cells: int, rows: int) -> dict:
+    """Wall time of the training cells: plain, flock, mlflow.autolog(); interleaved rounds, real kernels."""
+    import copy
+
+    from nbformat.v4 import new_code_cell
+
+    from tests.kernel.notebook_runner import kernel_env, run_notebook
+
+    modes = ("plain", "flock", "autolog")
+    totals: dict[str, list[float]] = {m: [] for m in modes}
+    per_cell: dict[str, list[float]] = {m: [] for m in modes}
+    with tempfile.TemporaryDirectory(prefix="flock-bench-") as tmp:
+        env = kernel_env({"MLFLOW_TRACKING_URI": f"sqlite:///{tmp}/mlflow.db", "FLOCK_SPOOL_DIR": f"{tmp}/spool",
+                          "FLOCK_CONFIG": f"{tmp}/none.toml"})
+        # create the store's schema once so no mode pays for it inside the timed cells
+        import mlflow
+
+        mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+        mlflow.MlflowClient().search_experiments()
+        base = training_notebook(cells, rows)
+        for _ in range(rounds):
+            for mode in modes:
+                nb = copy.deepcopy(base)
+                if mode == "autolog":
+                    nb.cells.insert(0, new_code_cell("import mlflow\nmlflow.set_experiment('autolog-bench')\n"
+                                                     "mlflow.autolog(silent=True)"))
+                first_training = 2 if mode == "autolog" else 1
+                seconds: list[float] = []
+
+                def on_cell(index, elapsed, first=first_training, seconds=seconds):
+                    if index >= first:
+                        seconds.append(elapsed)
+
+                run_notebook(nb, cwd=tmp, flock=(mode == "flock"), env=env, timeout=600, on_cell=on_cell,
+                             after=["%flock flush"] if mode == "flock" else None)
+                errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+                if errors:
+                    raise RuntimeError(f"{mode} notebook failed: {errors[0]['ename']}: {errors[0]['evalue']}")
+                totals[mode].append(sum(seconds))
+                per_cell[mode].extend(seconds)
+    med = {m: statistics.median(totals[m]) for m in modes}
+    ratios = {m: [t / p for t, p in zip(totals[m], totals["plain"], strict=True)] for m in modes}
+    return {
+        "rounds": rounds,
+        "training_cells": cells,
+        "rows": rows,
+        "median_cell_seconds": {m: round(statistics.median(per_cell[m]), 3) for m in modes},
+        "median_total_seconds": {m: round(med[m], 3) for m in modes},
+        "added_percent_flock": round((statistics.median(ratios["flock"]) - 1) * 100, 2),
+        "added_percent_autolog": round((statistics.median(ratios["autolog"]) - 1) * 100, 2),
+        "autolog_over_flock_ratio": round(med["autolog"] / med["flock"], 3),
+        "totals_seconds": {m: [round(t, 3) for t in totals[m]] for m in modes},
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="CI-sized: fewer rounds and cells")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "kernel_overhead.json"))
+    parser.add_argument("--skip-notebook", action="store_true", help="only the per-cell latency")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{tempfile.mkdtemp(prefix='flock-bench-')}/mlflow.db")
+    os.environ.setdefault("FLOCK_SPOOL_DIR", tempfile.mkdtemp(prefix="flock-spool-"))
+    rounds, per_round = (3, 20) if args.quick else (7, 40)
+    result = {
+        "benchmark": "kernel_overhead",
+        "quick": args.quick,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "targets": {"added_median_ms_per_cell": 2.0, "added_percent_training_notebook": 3.0},
+        "cell_latency": cell_latency(rounds, per_round),
+    }
+    if not args.skip_notebook:
+        nb_rounds, cells, rows = (2, 3, 30000) if args.quick else (5, 5, 30000)
+        result["training_notebook"] = notebook_wall_time(nb_rounds, cells, rows)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
