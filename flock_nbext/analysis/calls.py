@@ -1,0 +1,518 @@
+"""Call dispatch: user functions are analysed inline, library calls by knowledge-base role."""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+
+from .columns import ColumnSet
+from .scope import Frame, Scope
+from .sql import parse_query
+from .values import (Bound, ColumnNames, Const, Data, Function, Instance, Klass, Metric, Model, Pred, Ref, Seq,
+                     TrainSet, Unknown, Value, data_in, with_deps)
+
+_EXTENSION_KIND = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
+                   ".xlsx": "excel", ".xls": "excel", ".json": "json", ".jsonl": "json"}
+_CAMEL = re.compile(r"^_?[A-Z][A-Za-z0-9]*$")
+_TRANSFORMER_WORDS = ("Scaler", "Encoder", "Imputer", "Transformer", "Vectorizer", "Selector", "Normalizer",
+                      "Binarizer", "Tokenizer", "PCA", "Discretizer", "Sampler", "SMOTE", "Splitter", "Fold")
+
+
+class Args:
+    """A call's evaluated arguments, by position and by keyword, with their AST nodes."""
+
+    def __init__(self) -> None:
+        self.positional: list[Value] = []
+        self.pos_nodes: list = []
+        self.keywords: dict[str, Value] = {}
+        self.kw_nodes: dict[str, ast.AST] = {}
+        self.unresolved: list[tuple[Value, ast.AST]] = []
+        self.deps: frozenset = frozenset()
+
+    def pos(self, i):
+        return self.positional[i] if i is not None and 0 <= i < len(self.positional) else None
+
+    def kw(self, name):
+        return self.keywords.get(name) if name else None
+
+    def get(self, spec):
+        """Argument by ``[position, name]`` spec (either part may be None)."""
+        if spec is None:
+            return None
+        index, name = spec
+        value = self.kw(name)
+        return value if value is not None else self.pos(index)
+
+    def node(self, spec):
+        if spec is None:
+            return None
+        index, name = spec
+        if name and name in self.kw_nodes:
+            return self.kw_nodes[name]
+        if index is not None and 0 <= index < len(self.pos_nodes):
+            return self.pos_nodes[index]
+        return None
+
+    def values(self):
+        return list(self.positional) + list(self.keywords.values())
+
+
+def source_text(value: Value, node) -> str | None:
+    """The path, table or query a reader names, constants resolved, computed parts as ``{expr}``."""
+    if isinstance(value, Const) and isinstance(value.value, (str, int)):
+        return str(value.value)
+    if isinstance(value, Unknown) and value.text and node is not None:
+        return value.text
+    if isinstance(value, Instance) and value.kind == "file":
+        return value.attrs.get("_path")
+    if node is not None:
+        return ast.unparse(node)
+    return None
+
+
+class CallMixin:
+    """Evaluation of calls (the interpreter mixes this in)."""
+
+    def eval_args(self, node: ast.Call) -> Args:
+        args = Args()
+        deps = set()
+        for arg in node.args:
+            value = self.ev(arg)
+            deps |= value.deps
+            if isinstance(arg, ast.Starred):
+                items = value.items if isinstance(value, Seq) else (
+                    [Const(v) for v in value.value] if isinstance(value, Const) and isinstance(value.value, (list, tuple)) else None)
+                if items is not None:
+                    args.positional.extend(items)
+                    args.pos_nodes.extend([arg] * len(items))
+                    continue
+            args.positional.append(value)
+            args.pos_nodes.append(arg)
+        for kw in node.keywords:
+            value = self.ev(kw.value)
+            deps |= value.deps
+            if kw.arg is not None:
+                args.keywords[kw.arg] = value
+                args.kw_nodes[kw.arg] = kw.value
+            elif isinstance(value, Const) and isinstance(value.value, dict):
+                for k, v in value.value.items():
+                    args.keywords[str(k)] = Const(v)
+                    args.kw_nodes[str(k)] = kw.value
+            elif isinstance(value, Seq) and value.kind == "dict" and all(isinstance(k, Const) for k in value.keys):
+                for k, v in zip(value.keys, value.items):
+                    args.keywords[str(k.value)] = v
+                    args.kw_nodes[str(k.value)] = kw.value
+            else:
+                args.unresolved.append((value, kw.value))
+        args.deps = frozenset(deps)
+        return args
+
+    # -- dispatch -------------------------------------------------------------------------------
+    def call(self, node: ast.Call) -> Value:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            recv = self.ev(func.value)
+            if isinstance(recv, Ref):
+                return self.call_value(Ref(f"{recv.qualname}.{func.attr}"), node, self.eval_args(node))
+            args = self.eval_args(node)
+            return self.call_method(recv, func.attr, node, args, func.value)
+        target = self.ev(func)
+        return self.call_value(target, node, self.eval_args(node))
+
+    def call_value(self, target: Value, node, args: Args) -> Value:
+        if isinstance(target, Ref):
+            name = target.qualname
+            if name.startswith("builtins."):
+                return self.call_builtin(name[9:], node, args)
+            entry = self.kb.lookup(name)
+            if entry is not None:
+                return getattr(self, "role_" + entry.role)(entry, node, args)
+            return self.unknown_call(name, node, args)
+        if isinstance(target, Function):
+            return self.call_function(target, node, args)
+        if isinstance(target, Klass):
+            return self.instantiate(target, node, args)
+        if isinstance(target, Model):
+            return self.model_call(target, node, args)
+        if isinstance(target, Instance):
+            return self.instance_call(target, node, args)
+        if isinstance(target, Bound):
+            return self.call_method(target.receiver, target.attr, node, args, None)
+        return self.generic_result(node, args, target)
+
+    def call_method(self, recv: Value, attr: str, node, args: Args, recv_node) -> Value:
+        if isinstance(recv, Data):
+            return self.frame_method(recv, attr, node, args, recv_node)
+        if isinstance(recv, Model):
+            return self.model_method(recv, attr, node, args, recv_node)
+        if isinstance(recv, Instance):
+            return self.instance_method(recv, attr, node, args, recv_node)
+        if isinstance(recv, ColumnNames):
+            return self.column_names_method(recv, attr, node, args, recv_node)
+        if isinstance(recv, (Pred, Metric)):
+            return with_deps(recv, args.deps)
+        if isinstance(recv, Const):
+            return self.const_method(recv, attr, node, args, recv_node)
+        if isinstance(recv, Seq):
+            return self.seq_method(recv, attr, node, args, recv_node)
+        if isinstance(recv, TrainSet):
+            return recv
+        if isinstance(recv, Klass):
+            method = self.class_function(recv, attr)
+            if method is not None:
+                return self.call_function(method, node, args)
+        return self.generic_result(node, args, recv)
+
+    # -- fallbacks --------------------------------------------------------------------------------
+    def generic_result(self, node, args: Args, receiver: Value | None = None) -> Value:
+        """A call nothing knows: predictions and data flow through, columns become unknown."""
+        values = args.values() + ([receiver] if receiver is not None else [])
+        deps = args.deps | (receiver.deps if receiver is not None else frozenset())
+        preds = [v for value in values for v in data_in(value) if isinstance(v, Pred)]
+        if preds:
+            return Pred(frozenset().union(*(p.models for p in preds)), deps)
+        datas = [v for value in values for v in data_in(value) if isinstance(v, Data)]
+        if datas:
+            sources = frozenset().union(*(d.sources for d in datas))
+            return Data(sources, ColumnSet.unknown(f"returned by {self.text(node.func)}()"), False, deps)
+        metrics = [v for v in values if isinstance(v, Metric)]
+        if metrics:
+            return with_deps(metrics[0], deps)
+        return Unknown(self.text(node), deps)
+
+    def unknown_call(self, qualname: str, node, args: Args) -> Value:
+        """A library not in the knowledge base: classes become objects that may turn out to be models."""
+        short = qualname.rsplit(".", 1)[-1]
+        if _CAMEL.match(short) and not qualname.startswith("."):
+            return Instance("object", qualname, {"_ctor": node, "_args": args, "_var": self.var_for(node)},
+                            deps=args.deps)
+        return self.generic_result(node, args)
+
+    def call_builtin(self, name: str, node, args: Args) -> Value:
+        first = args.pos(0)
+        if name in ("list", "tuple", "sorted", "set", "frozenset", "iter", "reversed") and first is not None:
+            if isinstance(first, Const) and isinstance(first.value, (list, tuple, set, dict, str)):
+                value = first.value
+                if name == "sorted":
+                    try:
+                        value = sorted(value)
+                    except TypeError:
+                        pass
+                return Const(list(value) if name != "tuple" else tuple(value), first.deps)
+            return first
+        if name == "range":
+            count = None
+            bounds = [a.value for a in args.positional if isinstance(a, Const)]
+            if len(bounds) == len(args.positional) and bounds and all(isinstance(b, int) for b in bounds):
+                count = len(range(*bounds))
+            return Instance("range", attrs={"count": count, "_text": self.text(node)}, deps=args.deps)
+        if name == "enumerate" and first is not None:
+            items = self.seq_of(first)
+            if items is not None:
+                return Seq(tuple(Seq((Const(i), v), "tuple") for i, v in enumerate(items)), "list", deps=args.deps)
+            return Instance("enumerate", attrs={"of": first}, deps=args.deps)
+        if name == "zip":
+            lists = [self.seq_of(a) for a in args.positional]
+            if lists and all(items is not None for items in lists):
+                return Seq(tuple(Seq(tuple(group), "tuple") for group in zip(*lists)), "list", deps=args.deps)
+            return Instance("zip", attrs={"of": list(args.positional)}, deps=args.deps)
+        if name == "dict":
+            keys = [Const(k) for k in args.keywords]
+            if isinstance(first, (Seq, Const)) and not args.keywords:
+                return first
+            from .interp import make_seq
+            return make_seq(list(args.keywords.values()), "dict", keys, args.deps)
+        if name in ("str", "int", "float", "bool") and isinstance(first, Const):
+            try:
+                return Const({"str": str, "int": int, "float": float, "bool": bool}[name](first.value), first.deps)
+            except (TypeError, ValueError):
+                return Unknown(self.text(node), args.deps)
+        if name == "open":
+            return Instance("file", attrs={"_path": source_text(first, args.node([0, "file"])) if first else None},
+                            deps=args.deps)
+        if name == "next" and first is not None:
+            return self.element_of(first, node)
+        if name in ("print", "len", "isinstance", "type", "repr", "hasattr", "id", "display"):
+            return Unknown(self.text(node), args.deps)
+        if name in ("max", "min", "sum", "abs", "round", "float", "int"):
+            return self.generic_result(node, args)
+        if name == "super":
+            return Unknown("super", args.deps)
+        return self.generic_result(node, args)
+
+    def seq_of(self, value):
+        from .interp import seq_items
+
+        return seq_items(value)
+
+    # -- user code --------------------------------------------------------------------------------
+    def call_function(self, func: Function, node, args: Args, bound_self: Value | None = None) -> Value:
+        """Analyse the function body with this call's arguments bound to its parameters."""
+        key = id(func.node)
+        if len(self.frames) > 8 or any(f.function is not None and id(f.function.node) == key for f in self.frames):
+            return self.generic_result(node, args)
+        self.functions_called.add(key)
+        scope = Scope(func.scope, function=True)
+        fargs = func.node.args if not isinstance(func.node, ast.Lambda) else func.node.args
+        params = [a.arg for a in fargs.posonlyargs + fargs.args]
+        positional = list(args.positional)
+        if bound_self is not None:
+            positional.insert(0, bound_self)
+        defaults = fargs.defaults
+        default_of = dict(zip(params[len(params) - len(defaults):], defaults))
+        saved_scope, saved_target, saved_value = self.scope, self.assign_target, self.assign_value
+        self.scope = scope
+        try:
+            for i, name in enumerate(params):
+                if i < len(positional):
+                    value = positional[i]
+                elif name in args.keywords:
+                    value = args.keywords[name]
+                elif name in default_of:
+                    self.scope = func.scope
+                    value = self.ev(default_of[name])
+                    self.scope = scope
+                else:
+                    value = Unknown(name)
+                scope.bind(name, value, None)
+            for kwarg, default in zip(fargs.kwonlyargs, fargs.kw_defaults):
+                value = args.keywords.get(kwarg.arg)
+                if value is None and default is not None:
+                    self.scope = func.scope
+                    value = self.ev(default)
+                    self.scope = scope
+                scope.bind(kwarg.arg, value if value is not None else Unknown(kwarg.arg), None)
+            if fargs.vararg is not None:
+                scope.bind(fargs.vararg.arg, Seq(tuple(positional[len(params):]), "tuple"), None)
+            if fargs.kwarg is not None:
+                extra = {k: v for k, v in args.keywords.items() if k not in params}
+                scope.bind(fargs.kwarg.arg, Seq(tuple(extra.values()), "dict", tuple(Const(k) for k in extra)), None)
+            self.frames.append(Frame(cell=func.cell, own_cell=func.cell == self.cell_key, function=func))
+            try:
+                if isinstance(func.node, ast.Lambda):
+                    return self.ev(func.node.body)
+                self.exec_block(func.node.body)
+                returns = self.frame.returns
+            finally:
+                self.frames.pop()
+        finally:
+            self.scope, self.assign_target, self.assign_value = saved_scope, saved_target, saved_value
+        if not returns:
+            return Const(None)
+        for kind in (Model, Seq, Data, Pred, Metric, TrainSet, Instance):
+            chosen = [r for r in returns if isinstance(r, kind)]
+            if chosen:
+                return chosen[-1]
+        return returns[-1]
+
+    def class_function(self, klass: Klass, name: str) -> Function | None:
+        for stmt in klass.node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+                return Function(stmt, klass.scope, klass.cell)
+        return None
+
+    def instantiate(self, klass: Klass, node, args: Args) -> Value:
+        roles = {getattr(self.kb.lookup(b), "role", None) for b in klass.bases}
+        if roles & {"torch_base", "keras_model", "torch_model"} or any(
+                b.endswith(("ClassifierMixin", "RegressorMixin", "BaseEstimator")) for b in klass.bases):
+            return self.construct_user_model(klass, node, args)
+        inst = Instance("user", klass.node.name, {}, klass, deps=args.deps)
+        init = self.class_function(klass, "__init__")
+        if init is not None:
+            self.call_function(init, node, args, bound_self=inst)
+        return inst
+
+    # -- methods on helper objects ------------------------------------------------------------------
+    def instance_method(self, inst: Instance, attr: str, node, args: Args, recv_node) -> Value:
+        kind = inst.kind
+        if kind in ("connection", "cursor"):
+            return self.connection_method(inst, attr, node, args, recv_node)
+        if kind == "splitter" and attr in ("split", "_iter_test_indices"):
+            return Instance("folds", attrs={}, deps=args.deps)
+        if kind == "optimizer" and attr == "step":
+            return self.optimizer_step(inst, node)
+        if kind == "transformer":
+            return self.transformer_method(inst, attr, node, args, recv_node)
+        if kind == "object":
+            return self.object_method(inst, attr, node, args, recv_node)
+        if kind == "user" and inst.klass is not None:
+            method = self.class_function(inst.klass, attr)
+            if method is not None:
+                return self.call_function(method, node, args, bound_self=inst)
+        if kind == "bunch":
+            return Unknown(self.text(node), inst.deps)
+        return self.generic_result(node, args, None if kind in ("loss_value", "history") else inst)
+
+    def connection_method(self, inst: Instance, attr: str, node, args: Args, recv_node) -> Value:
+        role = self.kb.connection_methods.get(attr)
+        if role in ("cursor", "connection"):
+            return Instance("cursor" if role == "cursor" else "connection", inst.qualname, dict(inst.attrs),
+                            deps=inst.deps)
+        if role == "execute":
+            query = args.pos(0) or args.kw("sql") or args.kw("statement") or args.kw("query")
+            if query is None:
+                return inst
+            text = source_text(query, args.node([0, "sql"]))
+            sid, columns = self.add_sql_source(text, node, "read_sql" if attr != "execute" else "execute",
+                                               function=f"{inst.qualname}.{attr}" if inst.qualname else attr)
+            inst.attrs["_source"] = sid
+            inst.attrs["_columns"] = columns
+            if attr in ("sql", "query"):  # duckdb relation: a DataFrame-like result
+                return Data(frozenset([sid]), ColumnSet.of(columns) if columns else ColumnSet.all(), False,
+                            frozenset([sid]) | args.deps)
+            return Instance("cursor", inst.qualname, dict(inst.attrs), deps=frozenset([sid]))
+        if role == "fetch":
+            sid = inst.attrs.get("_source")
+            columns = inst.attrs.get("_columns")
+            sources = frozenset([sid]) if sid else frozenset()
+            return Data(sources, ColumnSet.of(columns) if columns else ColumnSet.all(), False,
+                        inst.deps | (frozenset([sid]) if sid else frozenset()))
+        return Unknown(self.text(node), inst.deps | args.deps)
+
+    def add_sql_source(self, text: str | None, node, kind_word: str, function: str):
+        shape = parse_query(text or "")
+        sid = self.store.add_source(kind="sql", source=text or self.text(node), tables=shape.tables,
+                                    columns=shape.columns, var=self.var_for(node), pos=self.pos(node),
+                                    cell_key=self.cell_key)
+        self.add_site("sql", node, sid, function)
+        return sid, shape.columns
+
+    def column_names_method(self, names: ColumnNames, attr, node, args: Args, recv_node) -> Value:
+        from .frames import _names
+
+        if attr in ("drop", "difference"):
+            dropped = _names(args.pos(0) or Const(None))
+            if dropped is not None:
+                return ColumnNames(names.cols.drop(dropped), names.deps)
+        if attr in ("tolist", "to_list", "copy", "to_numpy", "unique"):
+            return names
+        if attr == "remove" and recv_node is not None:
+            dropped = _names(args.pos(0) or Const(None))
+            if dropped is not None:
+                self.rebind(recv_node, ColumnNames(names.cols.drop(dropped), names.deps), node)
+            return Const(None)
+        if attr in ("append", "extend", "union") :
+            added = _names(args.pos(0) or Const(None))
+            if added is not None:
+                new = ColumnNames(names.cols.union(ColumnSet.of(added)), names.deps)
+                if attr == "union":
+                    return new
+                self.rebind(recv_node, new, node)
+            return Const(None)
+        return ColumnNames(ColumnSet.unknown(f"columns chosen by {self.text(node)}"), names.deps)
+
+    def const_method(self, recv: Const, attr, node, args: Args, recv_node) -> Value:
+        value = recv.value
+        if isinstance(value, str):
+            if attr in ("format", "join", "replace", "strip", "lower", "upper", "rstrip", "lstrip") and \
+                    all(isinstance(a, Const) for a in args.values()):
+                try:
+                    result = getattr(value, attr)(*[a.value for a in args.positional],
+                                                  **{k: v.value for k, v in args.keywords.items()})
+                    return Const(result, recv.deps | args.deps)
+                except Exception:  # the user's own format string does not fit its arguments
+                    return Unknown(self.text(node), args.deps)
+            if attr == "format":
+                return Unknown(re.sub(r"\{[^{}]*\}", "{?}", value), recv.deps | args.deps)
+            if attr in ("joinpath",) and all(isinstance(a, Const) for a in args.positional):
+                return Const(posixpath.join(value, *[str(a.value) for a in args.positional]), recv.deps)
+            return Unknown(self.text(node), recv.deps | args.deps)
+        if isinstance(value, list) and recv_node is not None:
+            new = list(value)
+            try:
+                if attr == "append" and isinstance(args.pos(0), Const):
+                    new.append(args.pos(0).value)
+                elif attr == "extend" and isinstance(args.pos(0), Const):
+                    new.extend(args.pos(0).value)
+                elif attr == "remove" and isinstance(args.pos(0), Const):
+                    new.remove(args.pos(0).value)
+                elif attr == "insert" and isinstance(args.pos(1), Const):
+                    new.insert(args.pos(0).value, args.pos(1).value)
+                elif attr in ("append", "extend", "insert"):
+                    item = args.pos(1) if attr == "insert" else args.pos(0)
+                    items = [Const(v) for v in value] + ([item] if attr != "extend" else list(self.seq_of(item) or []))
+                    self.rebind(recv_node, Seq(tuple(items), "list"), node)
+                    return Const(None)
+                elif attr in ("copy",):
+                    return recv
+                else:
+                    return Unknown(self.text(node), recv.deps)
+            except (ValueError, TypeError, AttributeError):
+                return Unknown(self.text(node), recv.deps)
+            self.rebind(recv_node, Const(new), node)
+            return Const(None)
+        if isinstance(value, dict):
+            if attr == "items":
+                return Const([(k, v) for k, v in value.items()], recv.deps)
+            if attr in ("keys", "values", "copy"):
+                return Const(list(getattr(value, attr)()) if attr != "copy" else dict(value), recv.deps)
+            if attr == "get" and isinstance(args.pos(0), Const):
+                found = value.get(args.pos(0).value)
+                return Const(found) if found is not None else (args.pos(1) or Const(None))
+            if attr == "update" and recv_node is not None and isinstance(args.pos(0), Const):
+                new = dict(value)
+                new.update(args.pos(0).value)
+                new.update({k: v.value for k, v in args.keywords.items() if isinstance(v, Const)})
+                self.rebind(recv_node, Const(new), node)
+                return Const(None)
+            if attr == "update" and recv_node is not None and args.keywords:
+                new = dict(value)
+                new.update({k: v.value for k, v in args.keywords.items() if isinstance(v, Const)})
+                self.rebind(recv_node, Const(new), node)
+                return Const(None)
+        return Unknown(self.text(node), recv.deps | args.deps)
+
+    def seq_method(self, recv: Seq, attr, node, args: Args, recv_node) -> Value:
+        if recv.kind == "dict":
+            if attr == "items":
+                return Seq(tuple(Seq((k, v), "tuple") for k, v in zip(recv.keys, recv.items)), "list", deps=recv.deps)
+            if attr == "values":
+                return Seq(recv.items, "list", deps=recv.deps)
+            if attr == "keys":
+                return Seq(recv.keys, "list", deps=recv.deps)
+            if attr == "get" and isinstance(args.pos(0), Const):
+                for k, v in zip(recv.keys, recv.items):
+                    if isinstance(k, Const) and k.value == args.pos(0).value:
+                        return v
+                return args.pos(1) or Const(None)
+        if attr in ("append", "extend", "insert") and recv_node is not None:
+            item = args.pos(1) if attr == "insert" else args.pos(0)
+            added = list(self.seq_of(item) or []) if attr == "extend" else [item]
+            self.rebind(recv_node, Seq(recv.items + tuple(added), recv.kind, deps=recv.deps), node)
+            return Const(None)
+        if attr == "copy":
+            return recv
+        return self.generic_result(node, args, recv)
+
+    # -- sites --------------------------------------------------------------------------------------
+    def add_site(self, kind: str, node, ref: str, function: str, *, receiver=None, models=()) -> None:
+        if not self.frame.own_cell or not isinstance(node, ast.Call):
+            return
+        from .facts import Site
+
+        site = Site(kind=kind, lineno=node.lineno, col_offset=node.col_offset, end_lineno=node.end_lineno,
+                    end_col_offset=node.end_col_offset, ref=ref, var=self.var_for(node), function=function,
+                    receiver=receiver, models=tuple(models))
+        if site not in self.sites:
+            self.sites.append(site)
+
+    def var_for(self, node) -> str | None:
+        """The variable a call's result is bound to, when the call is what the statement assigns."""
+        if self.assign_target is None:
+            return None
+        value = self.assign_value
+        while value is not None:
+            if value is node:
+                return self.assign_target
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+                value = value.func.value
+            elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.args:
+                value = value.args[0]  # np.sqrt(mean_squared_error(...)), list(...)
+            elif isinstance(value, (ast.Attribute, ast.Subscript)):
+                value = value.value
+            elif isinstance(value, ast.Await):
+                value = value.value
+            else:
+                return None
+        return None

@@ -1,0 +1,357 @@
+"""DataFrame, Series and array operations: how rows and columns flow through pandas/numpy code.
+
+Column-changing methods are named in the pandas KB file (``frame_methods``); every other method
+on a data value keeps its columns, which is what row operations (fillna, dropna, astype, ...) do
+and the right default for the long tail.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .columns import ALL_EXCEPT, COLUMNS, ColumnSet
+from .values import Bound, ColumnNames, Const, Data, Instance, Pred, Seq, Unknown, Value, with_deps
+
+AXIS_COLUMNS = (1, "columns")
+
+
+def _names(value: Value):
+    """Column names a selector value gives, or None when not a constant list/str."""
+    if isinstance(value, Const):
+        if isinstance(value.value, str):
+            return [value.value]
+        if isinstance(value.value, (list, tuple, set)) and all(isinstance(v, (str, int)) for v in value.value):
+            return [str(v) for v in value.value]
+        if isinstance(value.value, int) and not isinstance(value.value, bool):
+            return None
+    if isinstance(value, ColumnNames) and value.cols.kind == COLUMNS:
+        return list(value.cols.names)
+    return None
+
+
+def _is_full_slice(node) -> bool:
+    return isinstance(node, ast.Slice) and node.lower is None and node.upper is None and node.step is None
+
+
+def _is_int_index(node) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, int)
+
+
+class FrameMixin:
+    """Operations on Data values (the interpreter mixes this in)."""
+
+    # -- attributes -------------------------------------------------------------------------------
+    def frame_attribute(self, data: Data, attr: str, node) -> Value:
+        role = self.kb.frame_attributes.get(attr)
+        if role == "rows":
+            return data
+        if role == "columns":
+            return ColumnNames(data.cols, data.deps)
+        if role in ("loc", "iloc"):
+            return Bound(data, attr, self.text(node.value), data.deps)
+        if role == "unknown_columns":
+            return data.with_cols(ColumnSet.unknown(f"{attr} of the data"))
+        if role == "opaque" or attr.startswith("_") or attr in self.kb.frame_methods:
+            return Unknown(self.text(node), data.deps)
+        return data.with_cols(data.cols.select([attr]), series=True)  # df.Age
+
+    # -- subscripts -------------------------------------------------------------------------------
+    def frame_subscript(self, data: Data, key: Value, node: ast.Subscript, indexer: str | None) -> Value:
+        deps = data.deps | key.deps
+        slice_node = node.slice
+        if indexer == "iloc":
+            if isinstance(slice_node, ast.Tuple) and len(slice_node.elts) == 2:
+                cols_node = slice_node.elts[1]
+                if _is_full_slice(cols_node):
+                    return with_deps(data, deps)
+                return data.with_cols(ColumnSet.positional(self.text(node)), series=_is_int_index(cols_node),
+                                      deps=deps)
+            return with_deps(data, deps)
+        if indexer == "loc":
+            if isinstance(slice_node, ast.Tuple) and len(slice_node.elts) == 2:
+                cols_node = slice_node.elts[1]
+                if _is_full_slice(cols_node):
+                    return with_deps(data, deps)
+                cols_key = key.items[1] if isinstance(key, Seq) else self.ev(cols_node)
+                if isinstance(cols_key, Const) and isinstance(cols_key.value, tuple):
+                    cols_key = Const(list(cols_key.value))
+                if isinstance(key, Const) and isinstance(key.value, tuple):
+                    cols_key = Const(key.value[1])
+                return self.select_columns(data, cols_key, cols_node, node, deps)
+            return with_deps(data, deps)
+        # plain [] on a DataFrame/Series/array
+        if isinstance(slice_node, ast.Tuple):
+            elts = slice_node.elts
+            if len(elts) == 2 and _is_full_slice(elts[1]):
+                return with_deps(data, deps)
+            if len(elts) >= 2:
+                return data.with_cols(ColumnSet.positional(self.text(node)), series=_is_int_index(elts[1]),
+                                      deps=deps)
+        return self.select_columns(data, key, slice_node, node, deps)
+
+    def select_columns(self, data: Data, key: Value, key_node, node, deps) -> Value:
+        if isinstance(key, Const) and isinstance(key.value, str):
+            return data.with_cols(data.cols.select([key.value]), series=True, deps=deps)
+        names = _names(key)
+        if names is not None:
+            return data.with_cols(data.cols.select(names), series=False, deps=deps)
+        if isinstance(key, ColumnNames):
+            cols = key.cols
+            if cols.kind == "positional":
+                cols = ColumnSet.positional(self.text(node))
+            return data.with_cols(cols, series=False, deps=deps)
+        if isinstance(key, Instance) and key.kind == "column_mask":
+            base = key.attrs["of"]
+            return data.with_cols(base.cols.drop([key.attrs["drop"]]), deps=deps)
+        if isinstance(key, (Data, Pred)) or isinstance(key_node, ast.Compare):
+            return with_deps(data, deps)  # boolean mask: rows only
+        if isinstance(key, Const) and isinstance(key.value, slice):
+            return with_deps(data, deps)
+        if isinstance(key_node, ast.Slice):
+            if key_node.lower is None and key_node.upper is None:
+                return with_deps(data, deps)
+            lower = key_node.lower
+            if isinstance(lower, ast.Constant) and isinstance(lower.value, str):  # df.loc[:, "a":"d"]
+                return data.with_cols(ColumnSet.positional(self.text(node)), deps=deps)
+            return with_deps(data, deps)
+        if isinstance(key, Const) and isinstance(key.value, int):
+            return data.with_cols(ColumnSet.positional(self.text(node)), series=True, deps=deps)
+        return data.with_cols(ColumnSet.unknown(f"columns chosen by {self.text(key_node)}"), deps=deps)
+
+    def columns_subscript(self, names: ColumnNames, key: Value, node) -> Value:
+        if isinstance(key, Instance) and key.kind == "column_mask":
+            return ColumnNames(names.cols.drop([key.attrs["drop"]]), names.deps)
+        if isinstance(key, Const) and isinstance(key.value, int) and names.cols.kind == COLUMNS:
+            try:
+                return Const(names.cols.names[key.value], names.deps)
+            except IndexError:
+                return Unknown(self.text(node), names.deps)
+        if isinstance(key, Const) and isinstance(key.value, slice) and names.cols.kind == COLUMNS:
+            return ColumnNames(ColumnSet.of(names.cols.names[key.value]), names.deps)
+        return ColumnNames(ColumnSet.positional(self.text(node)), names.deps | key.deps)
+
+    # -- writes -------------------------------------------------------------------------------------
+    def set_column(self, frame_node, data: Data, key: Value, value: Value, stmt, slice_node=None) -> None:
+        """``df["new"] = expr``: the frame gains a column derived from ``expr``'s columns."""
+        from_cols = ()
+        if isinstance(value, Data) and value.cols.kind == COLUMNS:
+            from_cols = value.cols.names
+        sources = data.sources | (value.sources if isinstance(value, Data) else frozenset())
+        names = _names(key)
+        cols = data.cols
+        if names is not None and not (isinstance(key, Const) and isinstance(key.value, int)):
+            for name in names:
+                if name not in from_cols or len(from_cols) > 1:
+                    cols = cols.add(name, from_cols if tuple(from_cols) != (name,) else ())
+        new = Data(sources, cols, data.series, data.deps | value.deps)
+        self.rebind(frame_node, new, stmt)
+
+    # -- arithmetic -----------------------------------------------------------------------------------
+    def data_arith(self, datas, deps) -> Data:
+        sources = frozenset().union(*(d.sources for d in datas))
+        if len(datas) == 1:
+            return Data(sources, datas[0].cols, datas[0].series, deps)
+        cols = datas[0].cols
+        if all(d.cols.kind == COLUMNS for d in datas):
+            cols = ColumnSet.of([n for d in datas for n in d.cols.names])
+        return Data(sources, cols, all(d.series for d in datas), deps)
+
+    def column_arith(self, op, left: Value, right: Value):
+        """``num_cols + cat_cols``, ``set(df.columns) - {"y"}`` on column-name lists."""
+        lnames = left.cols if isinstance(left, ColumnNames) else None
+        if isinstance(op, ast.Sub) and lnames is not None:
+            names = _names(right)
+            if names is not None:
+                return ColumnNames(lnames.drop(names))
+        if isinstance(op, ast.Add) and (isinstance(left, ColumnNames) or isinstance(right, ColumnNames)):
+            lc = left.cols if isinstance(left, ColumnNames) else (ColumnSet.of(_names(left)) if _names(left) is not None else None)
+            rc = right.cols if isinstance(right, ColumnNames) else (ColumnSet.of(_names(right)) if _names(right) is not None else None)
+            if lc is not None and rc is not None:
+                return ColumnNames(lc.union(rc))
+        return None
+
+    def column_comprehension(self, node, gen, iterable: Value):
+        """``[c for c in df.columns if c not in ["id", "y"]]`` -> all columns except id, y."""
+        if not isinstance(iterable, ColumnNames) or not isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            if not (isinstance(iterable, Const) and isinstance(iterable.value, list)
+                    and all(isinstance(v, str) for v in iterable.value) and gen.ifs):
+                return None
+            iterable = ColumnNames(ColumnSet.of(iterable.value), iterable.deps)
+        if not (isinstance(gen.target, ast.Name) and isinstance(node.elt, ast.Name) and node.elt.id == gen.target.id):
+            return None
+        cols = iterable.cols
+        for cond in gen.ifs:
+            if isinstance(cond, ast.Compare) and len(cond.ops) == 1 and isinstance(cond.left, ast.Name) \
+                    and cond.left.id == gen.target.id:
+                other = self.ev(cond.comparators[0])
+                names = _names(other)
+                if isinstance(cond.ops[0], (ast.NotIn, ast.NotEq)) and names is not None:
+                    cols = cols.drop(names)
+                    continue
+                if isinstance(cond.ops[0], (ast.In, ast.Eq)) and names is not None:
+                    if cols.kind == COLUMNS:
+                        cols = ColumnSet.of([c for c in cols.names if c in names])
+                    else:
+                        cols = ColumnSet.of(names)
+                    continue
+            return ColumnNames(ColumnSet.unknown(f"columns filtered by {self.text(cond)}"), iterable.deps)
+        if isinstance(iterable, ColumnNames) and cols.kind == ALL_EXCEPT and iterable.cols.kind == COLUMNS:
+            cols = iterable.cols.drop(cols.names)
+        return ColumnNames(cols, iterable.deps)
+
+    def combine_values(self, values, axis=1, deps=frozenset()) -> Value:
+        """Side by side (hstack, concat axis=1) or stacked rows (vstack, concat axis=0)."""
+        datas = [v for v in values if isinstance(v, Data)]
+        deps = frozenset(deps).union(*(v.deps for v in values))
+        if not datas:
+            preds = [v for v in values if isinstance(v, Pred)]
+            if preds:
+                return Pred(frozenset().union(*(p.models for p in preds)), deps)
+            return Unknown("combined values", deps)
+        sources = frozenset().union(*(d.sources for d in datas))
+        if axis in AXIS_COLUMNS:
+            cols = datas[0].cols
+            for other in datas[1:]:
+                cols = cols.union(other.cols)
+            if len(datas) < len(values):
+                cols = ColumnSet.unknown("columns combined with values not from a data source")
+        else:
+            cols = datas[0].cols if all(d.cols == datas[0].cols for d in datas) else \
+                ColumnSet.unknown("rows of values with different columns stacked")
+        return Data(sources, cols, False, deps)
+
+    # -- methods ------------------------------------------------------------------------------------
+    def frame_method(self, data: Data, attr: str, node: ast.Call, args, receiver_node) -> Value:
+        role = self.kb.frame_methods.get(attr, "rows")
+        deps = data.deps | args.deps
+        inplace = const_true(args.kw("inplace"))
+        result = self._frame_method(data, attr, role, node, args, deps, receiver_node)
+        if inplace and isinstance(result, Data):
+            self.rebind(receiver_node, result, node)
+            return Const(None)
+        return result
+
+    def _frame_method(self, data, attr, role, node, args, deps, receiver_node):
+        cols = data.cols
+        if role == "drop":
+            names_value = args.kw("columns")
+            if names_value is None:
+                axis = args.kw("axis")
+                axis = axis.value if isinstance(axis, Const) else (args.pos(1).value if isinstance(args.pos(1), Const) else 0)
+                if axis not in AXIS_COLUMNS:
+                    return with_deps(data, deps)
+                names_value = args.pos(0) or args.kw("labels")
+            names = _names(names_value) if names_value is not None else None
+            if names is None:
+                return data.with_cols(ColumnSet.unknown(f"columns dropped: {self.text(node)}"), deps=deps)
+            return data.with_cols(cols.drop(names), deps=deps)
+        if role == "pop":
+            name = args.pos(0)
+            if isinstance(name, Const) and isinstance(name.value, str):
+                self.rebind(receiver_node, data.with_cols(cols.drop([name.value])), node)
+                return data.with_cols(cols.select([name.value]), series=True, deps=deps)
+            return data.with_cols(ColumnSet.unknown("popped column"), series=True, deps=deps)
+        if role == "select_dtypes":
+            return data.with_cols(ColumnSet.unknown(f"columns chosen by dtype: {self.text(node)}"), deps=deps)
+        if role == "assign":
+            for name, value in args.keywords.items():
+                if name is None:
+                    continue
+                from_cols = value.cols.names if isinstance(value, Data) and value.cols.kind == COLUMNS else ()
+                cols = cols.add(name, from_cols)
+            return data.with_cols(cols, deps=deps)
+        if role == "insert":
+            name, value = args.pos(1) or args.kw("column"), args.pos(2) or args.kw("value")
+            if isinstance(name, Const):
+                from_cols = value.cols.names if isinstance(value, Data) and value.cols.kind == COLUMNS else ()
+                self.rebind(receiver_node, data.with_cols(cols.add(str(name.value), from_cols)), node)
+            return Const(None)
+        if role == "rename":
+            mapping = args.kw("columns")
+            if mapping is None and isinstance(args.kw("axis"), Const) and args.kw("axis").value in AXIS_COLUMNS:
+                mapping = args.pos(0)
+            if isinstance(mapping, Const) and isinstance(mapping.value, dict):
+                return data.with_cols(cols.rename(mapping.value), deps=deps)
+            if mapping is None:
+                return with_deps(data, deps)
+            return data.with_cols(ColumnSet.unknown("columns renamed by a function"), deps=deps)
+        if role == "merge":
+            other = args.pos(0) or args.kw("right") or args.kw("other")
+            return self.merge_values(data, other, deps)
+        if role in ("filter", "reindex"):
+            items = args.kw("items") if role == "filter" else args.kw("columns")
+            if items is None and role == "filter":
+                items = args.pos(0) if args.kw("like") is None and args.kw("regex") is None else None
+            names = _names(items) if items is not None else None
+            if names is not None:
+                return data.with_cols(cols.select(names), deps=deps)
+            if role == "reindex" and items is None:
+                return with_deps(data, deps)
+            return data.with_cols(ColumnSet.unknown(f"columns chosen by {self.text(node)}"), deps=deps)
+        if role == "set_index":
+            names = _names(args.pos(0) or args.kw("keys") or Const(None))
+            if names is not None and not const_true(args.kw("drop"), default=True) is False:
+                return data.with_cols(cols.drop(names), deps=deps)
+            return with_deps(data, deps)
+        if role == "dropna":
+            axis = args.kw("axis")
+            if isinstance(axis, Const) and axis.value in AXIS_COLUMNS:
+                return data.with_cols(ColumnSet.unknown("columns with missing values dropped"), deps=deps)
+            return with_deps(data, deps)
+        if role == "get_dummies":
+            return self.dummies(data, args, deps)
+        if role in ("groupby", "aggregate", "unknown_columns"):
+            return data.with_cols(ColumnSet.unknown(f"columns made by {attr}()"), deps=deps)
+        if role == "reduce":
+            return data.with_cols(ColumnSet.unknown(f"{attr}() of the data"), deps=deps)
+        if role == "sink":
+            self.store.link(deps, self.store.add_var(f"{self.text(receiver_node)}.{attr}()", self.pos(node), ()))
+            return Unknown(self.text(node), deps)
+        return with_deps(data, deps)
+
+    def merge_values(self, left: Data, right: Value | None, deps) -> Value:
+        if isinstance(right, Seq):
+            values = [left, *right.items]
+        else:
+            values = [left] + ([right] if right is not None else [])
+        datas = [v for v in values if isinstance(v, Data)]
+        sources = frozenset().union(*(d.sources for d in datas))
+        cols = datas[0].cols
+        for other in datas[1:]:
+            cols = cols.union(other.cols)
+        return Data(sources, cols, False, deps)
+
+    def dummies(self, data: Data, args, deps) -> Value:
+        """``get_dummies``: encoded columns become ``col_*`` derived from ``col``."""
+        which = args.kw("columns")
+        names = _names(which) if which is not None else None
+        cols = data.cols
+        if names is None and cols.kind == COLUMNS and data.series and len(cols.names) == 1:
+            names = list(cols.names)
+            cols = ColumnSet.of([])
+        if names is None:
+            return data.with_cols(ColumnSet.unknown("columns made by get_dummies"), series=False, deps=deps)
+        for name in names:
+            cols = cols.drop([name]) if cols.kind == COLUMNS else cols
+            cols = cols.add(f"{name}_*", (name,)) if cols.kind == COLUMNS else cols.add(f"{name}_*", (name,))
+        if data.cols.kind != COLUMNS:
+            cols = ColumnSet.unknown("columns made by get_dummies")
+        return data.with_cols(cols, series=False, deps=deps)
+
+    def bunch_attribute(self, bunch: Instance, attr: str, node) -> Value:
+        """``load_iris().data`` / ``.target`` / ``.frame``."""
+        source = bunch.attrs.get("_source")
+        sources = frozenset([source]) if source else frozenset()
+        if attr in ("data", "frame", "images"):
+            return Data(sources, ColumnSet.all(), False, bunch.deps)
+        if attr == "target":
+            return Data(sources, ColumnSet.of(["target"]), True, bunch.deps)
+        return Unknown(self.text(node), bunch.deps)
+
+
+def const_true(value, default=False) -> bool:
+    if isinstance(value, Const):
+        return bool(value.value)
+    return default

@@ -1,0 +1,151 @@
+"""NotebookLineage: the provenance graph of one kernel session, grown one executed cell at a time.
+
+State (bindings, records, graph) is kept between cells, so adding a cell costs time in
+proportion to that cell.  Re-adding a cell index replaces what its earlier run created; the
+superseded items stay listed in ``history`` by execution count.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import networkx as nx
+
+from . import export
+from .facts import CellFacts
+from .interp import Interpreter
+from .kb import KnowledgeBase, default_kb
+from .records import LineageStore
+from .sources import MAX_CELL_CHARS, python_of
+from .values import Model
+
+TOO_LARGE, TOO_DEEP, SYNTAX, INTERNAL = "too_large", "too_deep", "syntax", "internal"
+
+
+class NotebookLineage:
+    """Incremental lineage of a notebook or kernel session (one per session)."""
+
+    def __init__(self, *, kb: KnowledgeBase | None = None, global_lines: bool = False) -> None:
+        self._kb = kb or default_kb()
+        self._global_lines = global_lines
+        self._sources: dict[int, str] = {}
+        self._line_counts: dict[int, int] = {}
+        self._offsets: dict[int, int] | None = None
+        self._next_index = 0
+        self.unparsable: dict[int, tuple[str, str]] = {}
+        self.store = LineageStore(self._label)
+        self._interp = Interpreter(self._kb, self.store)
+        self.script = False
+
+    # -- positions ------------------------------------------------------------------------------
+    def _offset(self, cell) -> int:
+        if cell is None or self.script:
+            return 0
+        if self._offsets is None:
+            running, self._offsets = 0, {}
+            for index in sorted(self._line_counts):
+                self._offsets[index] = running
+                running += self._line_counts[index]
+        return self._offsets.get(cell, 0)
+
+    def _label(self, pos) -> str:
+        cell, line = pos
+        if self.script or cell is None or self._global_lines:
+            return str(self._offset(cell) + line)
+        return f"c{cell}:{line}"
+
+    def _place(self, pos) -> dict:
+        cell, line = pos
+        if self.script or cell is None:
+            return {"line": line}
+        return {"line": self._offset(cell) + line, "cell": cell, "cell_line": line}
+
+    # -- cells --------------------------------------------------------------------------------------
+    def add_cell(self, source: str, *, execution_count: int | None = None, cell_index: int | None = None,
+                 tree: ast.Module | None = None) -> CellFacts:
+        """Analyse one executed cell; never raises (an unanalysable cell is marked in ``error``)."""
+        index = self._next_index if cell_index is None else cell_index
+        self._next_index = max(self._next_index, index + 1)
+        if index in self._sources:
+            self.store.supersede_cell(index, execution_count)
+        self.unparsable.pop(index, None)
+        self._sources[index] = source
+        self._line_counts[index] = source.count("\n") + 1
+        self._offsets = None
+        self.store.touched = []
+        if tree is None:
+            if len(source) > MAX_CELL_CHARS:
+                return self._fail(index, TOO_LARGE, f"cell too large to analyse ({len(source):,} characters)")
+            try:
+                tree = ast.parse(python_of(source))
+            except SyntaxError as exc:
+                return self._fail(index, SYNTAX, f"syntax error at line {exc.lineno}: {exc.msg}")
+            except (RecursionError, MemoryError):
+                return self._fail(index, TOO_DEEP, "nesting too deep to parse")
+            except ValueError as exc:
+                return self._fail(index, SYNTAX, f"cannot parse: {exc}")
+        try:
+            self._interp.run(tree, index)
+        except RecursionError:
+            return self._fail(index, TOO_DEEP, "nesting too deep to analyse")
+        except Exception as exc:  # an analyzer bug must never break the user's cell
+            return self._fail(index, INTERNAL, f"analysis failed ({type(exc).__name__}: {exc})")
+        return self._facts(self._interp.sites)
+
+    def _fail(self, index: int, kind: str, message: str) -> CellFacts:
+        self.unparsable[index] = (kind, message)
+        return CellFacts(error=message)
+
+    def _facts(self, sites) -> CellFacts:
+        seen, models, metrics, sources = set(), [], [], []
+        for collection, rid in self.store.touched:
+            if (collection, rid) in seen:
+                continue
+            seen.add((collection, rid))
+            if collection == "models" and rid in self.store.models:
+                rec = self.store.models[rid]
+                if export.model_visible(rec):
+                    models.append(export.model_json(rec, self._place))
+            elif collection == "metrics" and rid in self.store.metrics:
+                metrics.append(export.metric_json(self.store.metrics[rid], self._place))
+            elif collection == "sources" and rid in self.store.sources:
+                sources.append(export.source_json(self.store.sources[rid], self._place))
+        return CellFacts(tuple(sites), None, tuple(models), tuple(metrics), tuple(sources))
+
+    def finish_uncalled_functions(self) -> None:
+        """Analyse functions defined but never called (a whole file is known): their models count."""
+        from .calls import Args
+
+        for func in list(self._interp.functions_defined):
+            if id(func.node) not in self._interp.functions_called:
+                self._interp.cell_key = func.cell
+                try:
+                    self._interp.call_function(func, func.node, Args())
+                except RecursionError:
+                    continue
+
+    # -- answers ------------------------------------------------------------------------------------
+    def _unparsable_json(self):
+        return [{"cell": i, "error": msg} for i, (_, msg) in sorted(self.unparsable.items())]
+
+    def to_json(self, *, file: str | None = None) -> dict:
+        """The full lineage JSON (schema flock.lineage/1)."""
+        return export.build(self.store, self._place, file=file, unparsable=self._unparsable_json())
+
+    def ancestry(self, model_id: str) -> dict:
+        """Lineage JSON restricted to one model: its sources, the transformations, its metrics."""
+        graph = self.store.graph
+        if model_id not in graph:
+            return export.build(self.store, self._place, restrict=set(), history=False)
+        keep = nx.ancestors(graph, model_id) | {model_id}
+        keep |= {rid for rid, rec in self.store.metrics.items() if model_id in rec["models"]}
+        return export.build(self.store, self._place, restrict=keep, history=False)
+
+    def model_for_var(self, var: str) -> dict | None:
+        """The model a session variable holds now, as its lineage-JSON dict."""
+        binding = self._interp.scope.module().vars.get(var)
+        if binding is not None and isinstance(binding.value, Model):
+            rec = self.store.models.get(binding.value.id)
+            if rec is not None:
+                return export.model_json(rec, self._place)
+        return None

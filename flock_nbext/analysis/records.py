@@ -1,0 +1,106 @@
+"""The lineage store: data sources, models and metrics as records, and the data-flow graph.
+
+Records are plain dicts in lineage-JSON shape plus a few private ``_`` keys (their position as
+``(cell, line)``, the cell that made them).  The graph is a networkx DiGraph whose nodes are
+variable versions (``X@12``), data sources, models and metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import networkx as nx
+
+Pos = tuple  # (cell index or None, line within that cell)
+
+
+class LineageStore:
+    """Everything found so far; grows one cell at a time and supersedes a re-run cell's items."""
+
+    def __init__(self, label: Callable[[Pos], str]) -> None:
+        self.label = label
+        self.sources: dict[str, dict] = {}
+        self.models: dict[str, dict] = {}
+        self.metrics: dict[str, dict] = {}
+        self.history: list[dict] = []
+        self.graph = nx.DiGraph()
+        self._source_count = 0
+        self._used_ids: set[str] = set()
+        self.touched: list[tuple[str, str]] = []  # (collection, id) added or changed by the current cell
+
+    # -- ids ----------------------------------------------------------------------------------
+    def _unique(self, base: str) -> str:
+        rid, n = base, 1
+        while rid in self._used_ids:
+            n += 1
+            rid = f"{base}#{n}"
+        self._used_ids.add(rid)
+        return rid
+
+    def touch(self, collection: str, rid: str) -> None:
+        self.touched.append((collection, rid))
+
+    # -- records ------------------------------------------------------------------------------
+    def add_source(self, *, kind: str, source: str, tables, columns, var, pos: Pos, cell_key) -> str:
+        """A new data source; identical reads (same text, kind, position) are reused across unrolls."""
+        for rid, rec in self.sources.items():
+            if rec["_pos"] == pos and rec["source"] == source and rec["kind"] == kind:
+                return rid
+        self._source_count += 1
+        rid = self._unique(f"source:{self._source_count}")
+        self.sources[rid] = {"id": rid, "kind": kind, "source": source, "tables": list(tables),
+                             "columns": None if columns is None else list(columns), "var": var,
+                             "_pos": pos, "_cell": cell_key}
+        self.graph.add_node(rid, kind="source", label=source, _pos=pos)
+        self.touch("sources", rid)
+        return rid
+
+    def add_model(self, *, var, cls: str, pos: Pos, hyperparameters: dict, cell_key, role: str) -> str:
+        rid = self._unique(f"model:{var or cls.rsplit('.', 1)[-1]}@{self.label(pos)}")
+        self.models[rid] = {"id": rid, "var": var, "class": cls, "fit_line": None,
+                            "hyperparameters": hyperparameters,
+                            "training_data": {"sources": [], "features": {"unknown": "model not fitted in the code"},
+                                              "label": None},
+                            "_pos": pos, "_fit_pos": None, "_cell": cell_key, "_role": role,
+                            "_absorbed": False, "_fitted": False}
+        self.graph.add_node(rid, kind="model", label=f"{cls.rsplit('.', 1)[-1]} {var or ''}".strip(), _pos=pos)
+        self.touch("models", rid)
+        return rid
+
+    def add_metric(self, *, function: str, var, pos: Pos, models, cell_key) -> str:
+        short = function.rsplit(".", 1)[-1]
+        rid = self._unique(f"metric:{short}@{self.label(pos)}")
+        models = list(dict.fromkeys(models))
+        self.metrics[rid] = {"id": rid, "function": function, "var": var,
+                             "model": models[0] if len(models) == 1 else (models[0] if models else None),
+                             "models": models, "_pos": pos, "_cell": cell_key}
+        if len(models) > 1:
+            self.metrics[rid]["model"] = None
+        self.graph.add_node(rid, kind="metric", label=short, _pos=pos)
+        for m in models:
+            self.graph.add_edge(m, rid)
+        self.touch("metrics", rid)
+        return rid
+
+    # -- graph --------------------------------------------------------------------------------
+    def add_var(self, name: str, pos: Pos, deps) -> str:
+        node = f"{name}@{self.label(pos)}"
+        self.graph.add_node(node, kind="variable", label=name, _pos=pos)
+        for dep in deps:
+            if dep != node and dep in self.graph:
+                self.graph.add_edge(dep, node)
+        return node
+
+    def link(self, deps, target: str) -> None:
+        for dep in deps:
+            if dep != target and dep in self.graph:
+                self.graph.add_edge(dep, target)
+
+    # -- re-executed cells --------------------------------------------------------------------
+    def supersede_cell(self, cell_key, execution_count) -> None:
+        """Move what an earlier run of ``cell_key`` created into history."""
+        for name in ("sources", "models", "metrics"):
+            table = getattr(self, name)
+            for rid in [r for r, rec in table.items() if rec["_cell"] == cell_key]:
+                rec = table.pop(rid)
+                self.history.append({"collection": name, "superseded_by_execution": execution_count, "item": rec})

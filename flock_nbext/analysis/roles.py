@@ -1,0 +1,215 @@
+"""Handlers for the knowledge-base roles of data: readers, frames, splits, bundles, connections."""
+
+from __future__ import annotations
+
+import posixpath
+
+from .calls import _EXTENSION_KIND, source_text
+from .columns import ColumnSet
+from .sql import parse_query
+from .values import Const, Data, Instance, Pred, Seq, TrainSet, Unknown, Value, with_deps
+
+
+def _first_data(values):
+    for value in values:
+        if isinstance(value, (Data, Pred, TrainSet)):
+            return value
+    return None
+
+
+class RoleMixin:
+    """One method per data role named in the KB files (the interpreter mixes this in)."""
+
+    def role_read(self, entry, node, args) -> Value:
+        spec = entry.get("source")
+        value = args.get(spec) if isinstance(spec, list) else None
+        if spec == "file":  # json.load(f)
+            value = args.pos(0)
+        if spec == "clipboard":
+            text = "clipboard"
+        else:
+            text = source_text(value, args.node(spec)) if value is not None else None
+        if text is None:
+            return self.generic_result(node, args)
+        kind = entry.get("kind")
+        if kind == "by_extension":
+            kind = _EXTENSION_KIND.get(posixpath.splitext(text.lower().split("?")[0])[1], "other")
+        columns = None
+        tables: tuple = ()
+        site_kind = "read"
+        if kind == "sql":
+            site_kind = "sql"
+            if entry.get("table"):
+                tables = (text,)
+            else:
+                shape = parse_query(text)
+                tables, columns = shape.tables, shape.columns
+        col_kw = entry.get("columns")
+        if col_kw and args.kw(col_kw) is not None:
+            from .frames import _names
+
+            wanted = _names(args.kw(col_kw))
+            if wanted is not None:
+                columns = tuple(wanted)
+        sid = self.store.add_source(kind=kind, source=text, tables=tables, columns=columns,
+                                    var=self.var_for(node), pos=self.pos(node), cell_key=self.cell_key)
+        self.add_site(site_kind, node, sid, entry.name)
+        cols = ColumnSet.of(columns) if columns else ColumnSet.all()
+        return Data(frozenset([sid]), cols, False, frozenset([sid]) | args.deps)
+
+    def role_frame(self, entry, node, args) -> Value:
+        from .frames import _names
+
+        data = args.get(entry.get("data"))
+        columns = args.get(entry.get("columns")) if entry.get("columns") else None
+        names = _names(columns) if columns is not None else None
+        if isinstance(columns, Data) or (columns is not None and hasattr(columns, "cols") and names is None):
+            cols = columns.cols
+        else:
+            cols = ColumnSet.of(names) if names is not None else None
+        if isinstance(data, Seq) and data.kind == "dict":
+            datas = [v for v in data.items if isinstance(v, (Data, Pred))]
+            if datas:
+                keys = [str(k.value) for k in data.keys if isinstance(k, Const)]
+                base = self.combine_values(list(data.items), axis=1, deps=args.deps)
+                if isinstance(base, Data):
+                    derived = {}
+                    for k, v in zip(keys, data.items):
+                        if isinstance(v, Data) and v.cols.known and tuple(v.cols.names) != (k,):
+                            derived[k] = v.cols.names
+                    cols = ColumnSet.of(keys)
+                    for k, v in derived.items():
+                        cols = cols.add(k, v)
+                    return Data(base.sources, cols, bool(entry.get("series")), args.deps)
+                return base
+        if isinstance(data, (Data, Pred)):
+            if isinstance(data, Pred):
+                return with_deps(data, args.deps)
+            return Data(data.sources, cols if cols is not None else data.cols, bool(entry.get("series")), args.deps)
+        return Unknown(self.text(node), args.deps)
+
+    def role_concat(self, entry, node, args) -> Value:
+        objs = args.get(entry.get("data"))
+        items = self.seq_of(objs) if objs is not None else None
+        axis = args.kw("axis")
+        axis = axis.value if isinstance(axis, Const) else 0
+        if items is None:
+            return self.generic_result(node, args)
+        return self.combine_values(items, axis=axis, deps=args.deps)
+
+    def role_combine(self, entry, node, args) -> Value:
+        objs = args.get(entry.get("data")) if entry.get("data") else None
+        items = self.seq_of(objs) if objs is not None else list(args.positional)
+        axis = entry.get("axis")
+        if axis is None:
+            value = args.get(entry.get("axis_arg"))
+            axis = value.value if isinstance(value, Const) else 0
+        if items is None:
+            return self.generic_result(node, args)
+        return self.combine_values(items, axis=axis, deps=args.deps)
+
+    def role_merge(self, entry, node, args) -> Value:
+        left, right = args.get(entry.get("left")), args.get(entry.get("right"))
+        if isinstance(left, Data):
+            return self.merge_values(left, right, args.deps)
+        return self.generic_result(node, args)
+
+    def role_get_dummies(self, entry, node, args) -> Value:
+        data = args.get(entry.get("data"))
+        if isinstance(data, Data):
+            return self.dummies(data, args, args.deps)
+        return self.generic_result(node, args)
+
+    def role_passthrough(self, entry, node, args) -> Value:
+        value = _first_data(args.positional) or _first_data(args.keywords.values())
+        if value is None:
+            first = args.pos(0)
+            if isinstance(first, Const):
+                return first
+            return Unknown(self.text(node), args.deps)
+        if isinstance(value, Data):
+            if entry.get("columns") == "unknown":
+                return value.with_cols(ColumnSet.unknown(f"columns made by {entry.name}"), deps=args.deps)
+            if entry.get("adds_column"):
+                return value.with_cols(value.cols.add(entry.get("adds_column")), deps=args.deps)
+        return with_deps(value, args.deps)
+
+    def role_loader(self, entry, node, args) -> Value:
+        sid = self.store.add_source(kind="sklearn_dataset", source=entry.name, tables=(), columns=None,
+                                    var=self.var_for(node), pos=self.pos(node), cell_key=self.cell_key)
+        self.add_site("read", node, sid, entry.name)
+        deps = frozenset([sid]) | args.deps
+        ret_xy = args.kw("return_X_y")
+        if isinstance(ret_xy, Const) and ret_xy.value or entry.name.startswith("sklearn.datasets.make_"):
+            X = Data(frozenset([sid]), ColumnSet.all(), False, deps)
+            y = Data(frozenset([sid]), ColumnSet.of(["target"]), True, deps)
+            return Seq((X, y), "tuple", deps=deps)
+        return Instance("bunch", entry.name, {"_source": sid}, deps=deps)
+
+    def role_split(self, entry, node, args) -> Value:
+        arrays = [a for a in args.positional]
+        out = []
+        for value in arrays:
+            if isinstance(value, TrainSet) and entry.library == "torch":
+                return Seq((value, value), "list", deps=args.deps)
+            out.extend([with_deps(value, args.deps), with_deps(value, args.deps)])
+        if not out:
+            return Unknown(self.text(node), args.deps)
+        return Seq(tuple(out), "list", deps=args.deps)
+
+    def role_splitter(self, entry, node, args) -> Value:
+        return Instance("splitter", entry.name, {}, deps=args.deps)
+
+    def role_dataset(self, entry, node, args) -> Value:
+        features = args.get(entry.get("data"))
+        label = args.get(entry.get("label"))
+        return TrainSet(features, label, (), args.deps)
+
+    def role_batches(self, entry, node, args) -> Value:
+        inner = args.get(entry.get("data"))
+        options = tuple((k, v.value) for k, v in args.keywords.items()
+                        if k in entry.get("options", ()) and isinstance(v, Const))
+        if isinstance(inner, TrainSet):
+            return TrainSet(inner.features, inner.label, inner.options + options, inner.deps | args.deps)
+        if isinstance(inner, Data):
+            return TrainSet(inner, None, options, args.deps)
+        return TrainSet(None, None, options, args.deps)
+
+    def role_model_load(self, entry, node, args) -> Value:
+        return Unknown(self.text(node), args.deps)
+
+    def role_connect(self, entry, node, args) -> Value:
+        return Instance("connection", entry.name.rsplit(".", 1)[0], {"dialect": entry.get("dialect")},
+                        deps=args.deps)
+
+    def role_sql_text(self, entry, node, args) -> Value:
+        value = args.get(entry.get("text"))
+        return value if value is not None else Unknown(self.text(node), args.deps)
+
+    def role_opaque(self, entry, node, args) -> Value:
+        return Unknown(self.text(node), args.deps)
+
+    role_torch_base = role_opaque
+
+    def role_cv_train(self, entry, node, args) -> Value:
+        return Unknown(self.text(node), args.deps)
+
+    def role_path_join(self, entry, node, args) -> Value:
+        parts = []
+        known = True
+        for value, arg in zip(args.positional, args.pos_nodes):
+            if isinstance(value, Const) and isinstance(value.value, str):
+                parts.append(value.value)
+            else:
+                known = False
+                parts.append(value.text if isinstance(value, Unknown) and value.text and "{" in value.text
+                             else "{" + self.text(arg) + "}")
+        if not parts:
+            return Unknown(self.text(node), args.deps)
+        joined = posixpath.join(*parts)
+        return Const(joined, args.deps) if known else Unknown(joined, args.deps)
+
+    def role_path(self, entry, node, args) -> Value:
+        if not args.positional:
+            return Const(".", args.deps)
+        return self.role_path_join(entry, node, args)

@@ -1,0 +1,173 @@
+"""Abstract values: what the analyzer knows about each expression of the user's code.
+
+The interpreter evaluates every expression to one of these.  They are small immutable records;
+``Data`` is the heart: a value derived from data sources, with its columns (a ColumnSet).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field, replace
+
+from .columns import ColumnSet
+
+
+class Value:
+    """Base of every abstract value."""
+
+    deps: frozenset = frozenset()  # graph nodes this value flows from
+
+
+@dataclass(frozen=True, eq=False)
+class Unknown(Value):
+    """Nothing useful is known (an unknown library, a computed value)."""
+
+    text: str = ""
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Const(Value):
+    """A Python literal the code determines (constants propagated)."""
+
+    value: object
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Ref(Value):
+    """A module, function or class reached through imports: its fully-qualified name."""
+
+    qualname: str
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Data(Value):
+    """Rows and columns derived from data sources: a DataFrame, Series, array or tensor."""
+
+    sources: frozenset = frozenset()
+    cols: ColumnSet = field(default_factory=ColumnSet.all)
+    series: bool = False
+    deps: frozenset = frozenset()
+
+    def with_cols(self, cols: ColumnSet, *, series: bool | None = None, deps=None) -> Data:
+        return replace(self, cols=cols, series=self.series if series is None else series,
+                       deps=self.deps if deps is None else deps)
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnNames(Value):
+    """``df.columns`` and lists built from it: a ColumnSet used as a selector."""
+
+    cols: ColumnSet
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Model(Value):
+    """An estimator, booster or network: the id of its lineage record."""
+
+    id: str
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Pred(Value):
+    """Predictions (or scores) made by one or more models."""
+
+    models: frozenset
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Metric(Value):
+    """The value of a metric computation (its record id)."""
+
+    id: str
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Seq(Value):
+    """A list, tuple or dict literal whose items are known (dict: ``keys`` parallel to ``items``)."""
+
+    items: tuple
+    kind: str = "list"
+    keys: tuple | None = None
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class TrainSet(Value):
+    """Features and labels bundled for training (lgb.Dataset, DMatrix, Pool, TensorDataset, DataLoader)."""
+
+    features: Value | None
+    label: Value | None
+    options: tuple = ()
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Function(Value):
+    """A function the user defined, analysed at each call with the call's arguments."""
+
+    node: ast.AST
+    scope: object
+    cell: int | None = None
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Klass(Value):
+    """A class the user defined; ``bases`` are the qualified names of its bases."""
+
+    node: ast.ClassDef
+    scope: object
+    bases: tuple = ()
+    cell: int | None = None
+    deps: frozenset = frozenset()
+
+
+@dataclass(eq=False)
+class Instance(Value):
+    """An object of a user class or of a known helper (splitter, connection, cursor, optimizer)."""
+
+    kind: str
+    qualname: str = ""
+    attrs: dict = field(default_factory=dict)
+    klass: Klass | None = None
+    deps: frozenset = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Bound(Value):
+    """``obj.method`` looked up but not yet called."""
+
+    receiver: Value
+    attr: str
+    text: str = ""
+    deps: frozenset = frozenset()
+
+
+def with_deps(value: Value, deps) -> Value:
+    """The same value flowing from more graph nodes."""
+    deps = frozenset(deps)
+    if not deps or deps <= value.deps:
+        return value
+    if isinstance(value, Instance):
+        return value
+    return replace(value, deps=value.deps | deps)
+
+
+def data_in(value: Value):
+    """Every Data, Pred and Model value inside ``value`` (through Seq and TrainSet)."""
+    if isinstance(value, Seq):
+        for item in value.items:
+            yield from data_in(item)
+    elif isinstance(value, TrainSet):
+        for item in (value.features, value.label):
+            if item is not None:
+                yield from data_in(item)
+    else:
+        yield value
