@@ -2,7 +2,7 @@
  * The flock side panel: a stack of views over one FlockModel. Later features (lineage graph,
  * models and runs, Convert) add their views here, below the status.
  */
-import { Panel } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
 import { flockIcon } from './icons';
 import { IFlockModel } from './tokens';
@@ -15,10 +15,14 @@ export class FlockPanel extends Panel {
     this.addClass('jp-FlockPanel');
     this.title.icon = flockIcon;
     this.title.caption = 'flock';
-    const header = document.createElement('h2');
-    header.className = 'jp-FlockPanel-header';
-    header.textContent = 'flock';
-    this.node.appendChild(header);
+    this.addWidget(header('flock'));
     this.addWidget(new StatusView(model));
   }
+}
+
+function header(text: string): Widget {
+  const widget = new Widget({ node: document.createElement('h2') });
+  widget.addClass('jp-FlockPanel-header');
+  widget.node.textContent = text;
+  return widget;
 }
