@@ -43,7 +43,7 @@ class DatabaseArtifactRepository(ArtifactRepository):
         super().__init__(artifact_uri, tracking_uri, registry_uri)
         self.store: ArtifactStore = connect(artifact_uri, check_schema=False)
         self.root = self.store.location.root
-        if self.store.location.url.password and "@" in artifact_uri.split("?", 1)[0]:
+        if _has_password(artifact_uri):
             _warn_password_in_uri(artifact_uri)
 
     def __repr__(self) -> str:
@@ -100,6 +100,15 @@ def _owners(key: str) -> dict[str, str | None]:
         active = mlflow.active_run()
         run_id = active.info.run_id if active else None
     return {"run_id": run_id, "model_id": model.group(1) if model else None}
+
+
+def _has_password(uri: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(uri).password is not None
+    except ValueError:
+        return False
 
 
 def _warn_password_in_uri(uri: str) -> None:

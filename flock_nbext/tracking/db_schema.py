@@ -37,10 +37,11 @@ TABLE_NAMES = (VERSION_TABLE, BLOBS, CHUNKS, FILES)
 def build_metadata(version: int = LATEST) -> Any:
     """The tables as they stand at schema `version` (each migration creates what it adds)."""
     import sqlalchemy as sa
-    from sqlalchemy.dialects import mysql
+    from sqlalchemy.dialects import mssql, mysql
 
     md = sa.MetaData()
-    blob = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+    blob = (sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+            .with_variant(mssql.VARBINARY("max"), "mssql"))
     sa.Table(
         VERSION_TABLE, md,
         sa.Column("component", sa.String(64), primary_key=True),
