@@ -102,20 +102,60 @@ def norm_positional(text: object) -> str:
     return re.sub(r"\s+", "", code)
 
 
+FEATURE_FORMS = ("columns", "all_except", "positional", "unknown")
+
+
 def norm_features(features: object) -> tuple | None:
-    """A feature description as (form, comparable value); None when it is missing or malformed."""
-    if not isinstance(features, dict) or len(features) != 1:
+    """A feature description as (form, comparable value); None when it is missing or malformed.
+
+    Keys other than the form are ignored, except ``derived_from`` ({column: [source columns]}):
+    the expected files name source columns, so derived columns are replaced by their origins.
+    """
+    if not isinstance(features, dict):
         return None
-    (form, value), = features.items()
+    forms = [f for f in FEATURE_FORMS if f in features]
+    if len(forms) != 1:
+        return None
+    form, value = forms[0], features[forms[0]]
     if form in ("columns", "all_except"):
         if not isinstance(value, (list, tuple)):
             return None
-        return (form, frozenset(str(c) for c in value))
+        derived = features.get("derived_from") if form == "columns" else None
+        names: set[str] = set()
+        for col in value:
+            origins = derived.get(col) if isinstance(derived, dict) else None
+            if isinstance(origins, (list, tuple)) and origins:
+                names.update(str(o) for o in origins)
+            else:
+                names.add(str(col))
+        return (form, frozenset(names))
     if form == "positional":
         return (form, norm_positional(value))
-    if form == "unknown":
-        return (form, None)
-    return None
+    return (form, None)
+
+
+def same_features(want: tuple | None, got: tuple | None, universe: frozenset | None) -> bool:
+    """Equal feature sets; an all_except and a column list agree when the source columns are known."""
+    if want is None or got is None:
+        return False
+    if want == got:
+        return True
+    if universe and {want[0], got[0]} == {"columns", "all_except"}:
+        as_cols = [v if f == "columns" else universe - v for f, v in (want, got)]
+        return as_cols[0] == as_cols[1]
+    return False
+
+
+def known_columns(expected: dict, model: dict) -> frozenset | None:
+    """Union of the expected columns of a model's training sources, or None if any is unknown."""
+    by_source = {norm_text(ds["source"]): ds.get("columns") or [] for ds in expected.get("data_sources", [])}
+    universe: set[str] = set()
+    for src in model.get("training_data", {}).get("sources", []):
+        cols = by_source.get(norm_text(src))
+        if not cols:
+            return None
+        universe.update(cols)
+    return frozenset(universe) or None
 
 
 def norm_label(label: object) -> object:
@@ -245,7 +285,7 @@ def compare_case(expected: dict, found: dict) -> dict:
         got_src = _found_training_sources(fm, ids)
         tally("training_sources", want_src == got_src, f"{name}: want {sorted(want_src)}, got {sorted(got_src)}")
         want_f, got_f = norm_features(etd.get("features")), norm_features(ftd.get("features"))
-        tally("features", want_f is not None and want_f == got_f,
+        tally("features", same_features(want_f, got_f, known_columns(expected, em)),
               f"{name}: want {etd.get('features')}, got {ftd.get('features')}")
         want_l, got_l = norm_label(etd.get("label")), norm_label(ftd.get("label"))
         tally("label", want_l == got_l, f"{name}: want {etd.get('label')!r}, got {ftd.get('label')!r}")

@@ -144,6 +144,11 @@ def test_data_sources_need_the_same_kind():
         ({"unknown": "select_dtypes"}, {"unknown": "anything"}, True),
         ({"unknown": "select_dtypes"}, {"columns": []}, False),
         ({"columns": ["a"]}, None, False),
+        # derived columns are read back to the source columns they come from
+        ({"columns": ["a", "b", "c"]}, {"columns": ["a", "b_plus_c"], "derived_from": {"b_plus_c": ["b", "c"]}}, True),
+        ({"columns": ["a", "e"]}, {"columns": ["a", "e_*"], "derived_from": {"e_*": ["e"]}}, True),
+        ({"columns": ["a", "b"]}, {"columns": ["a", "x"], "derived_from": {"x": ["z"]}}, False),
+        ({"all_except": ["t"]}, {"all_except": ["t"], "derived_from": {"x": ["a"]}}, True),
     ],
 )
 def test_feature_sets_need_the_same_form_and_the_same_set(want, got, ok):
@@ -151,6 +156,22 @@ def test_feature_sets_need_the_same_form_and_the_same_set(want, got, ok):
     found_model = _found_model()
     found_model["training_data"]["features"] = got
     assert _hits(compare_case(expected, {"models": [found_model]}), "features") == ((1, 1) if ok else (0, 1))
+
+
+def test_a_column_list_equals_all_except_only_when_the_source_columns_are_known():
+    query = "SELECT id, a, b, y FROM t"
+    expected = {"data_sources": [{"kind": "sql", "source": query, "tables": ["t"], "columns": ["id", "a", "b", "y"]}],
+                "metrics": [], "models": [_expected_model(sources=[query], features={"all_except": ["id", "y"]})]}
+    found = {"data_sources": [_source("q", "sql", query)],
+             "models": [_found_model(sources=["q"], features={"columns": ["a", "b"]})]}
+    assert _hits(compare_case(expected, found), "features") == (1, 1)
+    found["models"] = [_found_model(sources=["q"], features={"columns": ["a"]})]
+    assert _hits(compare_case(expected, found), "features") == (0, 1)
+    # a csv with unknown columns: the two forms cannot be compared
+    expected = {"data_sources": [{"kind": "csv", "source": "a.csv", "tables": [], "columns": []}], "metrics": [],
+                "models": [_expected_model(features={"all_except": ["y"]})]}
+    found = {"data_sources": [_source()], "models": [_found_model(features={"columns": ["a", "b"]})]}
+    assert _hits(compare_case(expected, found), "features") == (0, 1)
 
 
 def test_labels_compare_names_positions_and_none():
@@ -221,8 +242,8 @@ CASES = find_cases(DEFAULT_CORPUS)
 KINDS = {"csv", "parquet", "excel", "json", "sql", "sklearn_dataset", "other"}
 FEATURE_FORMS = {"columns", "all_except", "positional", "unknown"}
 # text that must appear on a fit_line: a fit/train call, a CV call, a torch optimizer step,
-# or a call of a helper function of the script that trains inside
-FIT_WORDS = ("fit", "train", "cross_val", "cross_validate", ".step()")
+# or else a call of a user function of the script (that trains inside)
+FIT_WORDS = (".fit(", ".train(", "cross_val_score(", "cross_validate(", "optimizer.step()")
 
 
 def _code_lines(path: Path) -> list[str]:
@@ -233,8 +254,9 @@ def _code_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split("\n")
 
 
-def _user_functions(lines: list[str]) -> set[str]:
-    return {m.group(1) for line in lines for m in [re.match(r"\s*def (\w+)\(", line)] if m}
+def _calls_user_function(line: str, lines: list[str]) -> bool:
+    defined = {m.group(1) for text in lines for m in [re.match(r"\s*def (\w+)\(", text)] if m}
+    return any(re.search(rf"\b{name}\(", line) for name in defined)
 
 
 def test_the_corpus_is_large_and_varied_enough():
@@ -251,14 +273,14 @@ def test_expected_file_is_well_formed_and_points_at_its_code(category, path, exp
     lines = _code_lines(path)
     if path.suffix == ".py":
         ast.parse("\n".join(lines))  # every script is valid Python
-    helpers = _user_functions(lines)
     sources = set()
     for ds in expected["data_sources"]:
         assert ds["kind"] in KINDS and ds["source"] and isinstance(ds["tables"], list) and isinstance(ds["columns"], list)
         sources.add(ds["source"])
     for m in expected["models"]:
         line = lines[m["fit_line"] - 1]
-        assert any(w in line for w in FIT_WORDS), f"fit_line {m['fit_line']} of {m['var']} is {line!r}"
+        assert any(w in line for w in FIT_WORDS) or _calls_user_function(line, lines), \
+            f"fit_line {m['fit_line']} of {m['var']} is {line!r}"
         assert "." in m["class"] and isinstance(m["hyperparameters"], dict)
         td = m["training_data"]
         assert td["sources"] and set(td["sources"]) <= sources, td["sources"]
@@ -267,8 +289,8 @@ def test_expected_file_is_well_formed_and_points_at_its_code(category, path, exp
     for k in expected["metrics"]:
         line = lines[k["line"] - 1]
         name = k["function"].rsplit(".", 1)[-1]
-        calls_helper = any(re.search(rf"\b{h}\(", line) for h in helpers)
-        assert name in line or calls_helper, f"metric {k['function']} at {k['line']} is {line!r}"
+        assert re.search(rf"\b{name}\(", line) or _calls_user_function(line, lines), \
+            f"metric {k['function']} at {k['line']} is {line!r}"
         assert len(k["model_vars"]) == len(k["model_fit_lines"])
         for var, fit_line in zip(k["model_vars"], k["model_fit_lines"], strict=True):
             assert any(m["var"] == var and m["fit_line"] == fit_line for m in expected["models"]), (var, fit_line)
