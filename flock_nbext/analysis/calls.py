@@ -288,7 +288,11 @@ class CallMixin:
             if fargs.kwarg is not None:
                 extra = {k: v for k, v in args.keywords.items() if k not in params}
                 scope.bind(fargs.kwarg.arg, Seq(tuple(extra.values()), "dict", tuple(Const(k) for k in extra)), None)
-            self.frames.append(Frame(cell=func.cell, own_cell=func.cell == self.cell_key, function=func))
+            call_pos = None
+            if len(self.frames) == 1 and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                call_pos = (self.frame.cell, getattr(node, "lineno", self.stmt_line))
+            self.frames.append(Frame(cell=func.cell, own_cell=func.cell == self.cell_key, function=func,
+                                     call_pos=call_pos))
             try:
                 if isinstance(func.node, ast.Lambda):
                     return self.ev(func.node.body)

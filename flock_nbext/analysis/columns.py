@@ -1,9 +1,10 @@
 """ColumnSet: what the code tells us about which columns a value holds.
 
-A value derived from a data source carries one of four shapes of knowledge about its columns:
+A value derived from data sources carries one of four shapes of knowledge about its columns:
 an explicit list, "all columns of the source except ...", a positional selection recorded as
 written (``df.iloc[:, :-1]``), or unknown with the reason.  Columns the code made itself
-(``assign``, ``df["new"] = ...``, ``get_dummies``) remember the source columns they came from.
+(``assign``, ``df["new"] = a + b``, ``rename``, ``get_dummies``) remember the source columns they
+came from, so features and labels are reported in the sources' own column names.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ ALL_EXCEPT = "all_except"
 POSITIONAL = "positional"
 UNKNOWN = "unknown"
 
+# derived entries: (column name, source columns it came from, made by a rename?)
+Derived = tuple[tuple[str, tuple[str, ...], bool], ...]
+
+
+def _uniq(items) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
 
 @dataclass(frozen=True)
 class ColumnSet:
@@ -23,7 +31,7 @@ class ColumnSet:
     kind: str = ALL_EXCEPT
     names: tuple[str, ...] = ()
     text: str = ""
-    derived: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), compare=False)
+    derived: Derived = field(default=(), compare=False)
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
@@ -33,7 +41,7 @@ class ColumnSet:
 
     @classmethod
     def of(cls, names) -> ColumnSet:
-        return cls(COLUMNS, tuple(dict.fromkeys(str(n) for n in names)))
+        return cls(COLUMNS, _uniq(str(n) for n in names))
 
     @classmethod
     def positional(cls, text: str) -> ColumnSet:
@@ -48,82 +56,106 @@ class ColumnSet:
     def known(self) -> bool:
         return self.kind == COLUMNS
 
-    def derived_map(self) -> dict[str, tuple[str, ...]]:
-        return dict(self.derived)
+    def _derived(self) -> dict[str, tuple[tuple[str, ...], bool]]:
+        return {name: (origins, rename) for name, origins, rename in self.derived}
 
-    def _with_derived(self, other: ColumnSet, extra=()) -> ColumnSet:
-        merged = dict(self.derived)
-        merged.update(dict(extra))
-        keep = merged if other.kind != COLUMNS else {k: v for k, v in merged.items() if k in other.names}
-        return ColumnSet(other.kind, other.names, other.text, tuple(keep.items()))
+    def origins(self, name: str) -> tuple[str, ...]:
+        """The source columns a column name stands for (itself when not made by the code)."""
+        found = self._derived().get(name)
+        return found[0] if found else (name,)
+
+    def _make(self, kind, names, derived: dict, text="") -> ColumnSet:
+        if kind == COLUMNS:
+            derived = {k: v for k, v in derived.items() if k in names}
+        elif kind not in (ALL_EXCEPT,):
+            derived = {}
+        return ColumnSet(kind, tuple(names), text, tuple((k, v[0], v[1]) for k, v in derived.items()))
 
     # -- operations ---------------------------------------------------------------------------
     def select(self, names) -> ColumnSet:
         """``df[[a, b]]``: exactly these columns, in the order written."""
-        return self._with_derived(ColumnSet.of(names))
+        return self._make(COLUMNS, _uniq(str(n) for n in names), self._derived())
 
     def drop(self, names) -> ColumnSet:
         """``df.drop(columns=[...])``, ``del df[c]``, ``df.pop(c)``."""
         names = [str(n) for n in names]
+        derived = self._derived()
         if self.kind == COLUMNS:
-            return self._with_derived(ColumnSet.of([n for n in self.names if n not in names]))
+            return self._make(COLUMNS, [n for n in self.names if n not in names], derived)
         if self.kind == ALL_EXCEPT:
-            return self._with_derived(ColumnSet(ALL_EXCEPT, tuple(dict.fromkeys(self.names + tuple(names)))))
+            excluded = list(self.names)
+            for name in names:
+                made = derived.pop(name, None)
+                if made is None:
+                    excluded.append(name)
+                elif made[1]:  # dropping a renamed column drops its source column
+                    excluded.extend(made[0])
+            return self._make(ALL_EXCEPT, _uniq(excluded), derived)
         return self
 
     def add(self, name: str, from_columns=()) -> ColumnSet:
         """``df[name] = expr`` / ``assign(name=expr)``: a column made from ``from_columns``."""
         name = str(name)
-        extra = ((name, tuple(dict.fromkeys(str(c) for c in from_columns))),) if from_columns else ()
+        derived = self._derived()
+        origins = _uniq(o for c in from_columns for o in self.origins(str(c)))
+        if origins and origins != (name,):
+            derived[name] = (origins, False)
+        else:
+            derived.pop(name, None)
         if self.kind == COLUMNS:
             names = self.names if name in self.names else self.names + (name,)
-            return self._with_derived(ColumnSet(COLUMNS, names), extra)
+            return self._make(COLUMNS, names, derived)
         if self.kind == ALL_EXCEPT:
-            names = tuple(n for n in self.names if n != name)
-            return self._with_derived(ColumnSet(ALL_EXCEPT, names), extra)
-        return self._with_derived(self, extra)
+            return self._make(ALL_EXCEPT, tuple(n for n in self.names if n != name), derived)
+        return self
 
     def rename(self, mapping: dict) -> ColumnSet:
         mapping = {str(k): str(v) for k, v in mapping.items()}
-        extra = tuple((new, (old,)) for old, new in mapping.items())
+        derived = self._derived()
+        for old, new in mapping.items():
+            previous = derived.pop(old, None)
+            derived[new] = (previous[0], previous[1]) if previous else ((old,), True)
         if self.kind == COLUMNS:
-            return self._with_derived(ColumnSet.of([mapping.get(n, n) for n in self.names]), extra)
+            return self._make(COLUMNS, [mapping.get(n, n) for n in self.names], derived)
         if self.kind == ALL_EXCEPT:
-            return self._with_derived(ColumnSet(ALL_EXCEPT, tuple(mapping.get(n, n) for n in self.names)), extra)
+            return self._make(ALL_EXCEPT, self.names, derived)
         return self
 
     def union(self, other: ColumnSet) -> ColumnSet:
         """Columns side by side (``concat(axis=1)``, ``merge``, ``hstack``)."""
+        derived = {**self._derived(), **other._derived()}
         if self.kind == COLUMNS and other.kind == COLUMNS:
-            out = ColumnSet.of(self.names + other.names)
-        elif self.kind == ALL_EXCEPT and other.kind in (ALL_EXCEPT, COLUMNS):
-            out = ColumnSet(ALL_EXCEPT, tuple(n for n in self.names if n not in other.names))
-        elif other.kind == ALL_EXCEPT and self.kind == COLUMNS:
-            out = ColumnSet(ALL_EXCEPT, tuple(n for n in other.names if n not in self.names))
-        else:
-            out = ColumnSet.unknown("columns combined from several values")
-        return self._with_derived(out, other.derived)
+            return self._make(COLUMNS, _uniq(self.names + other.names), derived)
+        if self.kind == ALL_EXCEPT and other.kind in (ALL_EXCEPT, COLUMNS):
+            keep = set(other.names) if other.kind == COLUMNS else set()
+            excluded = [n for n in self.names if n not in keep]
+            if other.kind == ALL_EXCEPT:
+                excluded += list(other.names)
+            return self._make(ALL_EXCEPT, _uniq(excluded), derived)
+        if other.kind == ALL_EXCEPT and self.kind == COLUMNS:
+            return self._make(ALL_EXCEPT, tuple(n for n in other.names if n not in self.names), derived)
+        return ColumnSet.unknown("columns combined from several values")
+
+    # -- lineage JSON -------------------------------------------------------------------------
+    def source_names(self) -> list[str]:
+        return list(_uniq(o for n in self.names for o in self.origins(n)))
 
     def to_features(self) -> dict:
-        """The lineage-JSON ``features`` object."""
+        """The lineage-JSON ``features`` object, in the sources' own column names."""
         if self.kind == COLUMNS:
-            out: dict = {"columns": list(self.names)}
-        elif self.kind == ALL_EXCEPT:
-            out = {"all_except": list(self.names)}
-        elif self.kind == POSITIONAL:
-            out = {"positional": self.text}
-        else:
-            out = {"unknown": self.text or "not determined by the code"}
-        if self.derived:
-            out["derived_from"] = {k: list(v) for k, v in self.derived}
-        return out
+            return {"columns": self.source_names()}
+        if self.kind == ALL_EXCEPT:
+            feeding = {o for _, origins, _ in self.derived for o in origins}
+            return {"all_except": [n for n in self.names if n not in feeding]}
+        if self.kind == POSITIONAL:
+            return {"positional": self.text}
+        return {"unknown": self.text or "not determined by the code"}
 
     def to_label(self):
         """The lineage-JSON ``label``: one column name, a positional selection, or None."""
-        if self.kind == COLUMNS and len(self.names) == 1:
-            return self.names[0]
         if self.kind == COLUMNS and self.names:
-            return {"columns": list(self.names)}
+            names = self.source_names()
+            return names[0] if len(names) == 1 else {"columns": names}
         if self.kind == POSITIONAL:
             return {"positional": self.text}
         return None

@@ -137,14 +137,13 @@ class FrameMixin:
         """``df["new"] = expr``: the frame gains a column derived from ``expr``'s columns."""
         from_cols = ()
         if isinstance(value, Data) and value.cols.kind == COLUMNS:
-            from_cols = value.cols.names
+            from_cols = value.cols.source_names()
         sources = data.sources | (value.sources if isinstance(value, Data) else frozenset())
         names = _names(key)
         cols = data.cols
         if names is not None and not (isinstance(key, Const) and isinstance(key.value, int)):
             for name in names:
-                if name not in from_cols or len(from_cols) > 1:
-                    cols = cols.add(name, from_cols if tuple(from_cols) != (name,) else ())
+                cols = cols.add(name, from_cols)
         new = Data(sources, cols, data.series, data.deps | value.deps)
         self.rebind(frame_node, new, stmt)
 
@@ -259,13 +258,13 @@ class FrameMixin:
             for name, value in args.keywords.items():
                 if name is None:
                     continue
-                from_cols = value.cols.names if isinstance(value, Data) and value.cols.kind == COLUMNS else ()
+                from_cols = value.cols.source_names() if isinstance(value, Data) and value.cols.kind == COLUMNS else ()
                 cols = cols.add(name, from_cols)
             return data.with_cols(cols, deps=deps)
         if role == "insert":
             name, value = args.pos(1) or args.kw("column"), args.pos(2) or args.kw("value")
             if isinstance(name, Const):
-                from_cols = value.cols.names if isinstance(value, Data) and value.cols.kind == COLUMNS else ()
+                from_cols = value.cols.source_names() if isinstance(value, Data) and value.cols.kind == COLUMNS else ()
                 self.rebind(receiver_node, data.with_cols(cols.add(str(name.value), from_cols)), node)
             return Const(None)
         if role == "rename":
@@ -328,23 +327,22 @@ class FrameMixin:
         which = args.kw("columns")
         names = _names(which) if which is not None else None
         cols = data.cols
-        if names is None and cols.kind == COLUMNS and data.series and len(cols.names) == 1:
-            names = list(cols.names)
-            cols = ColumnSet.of([])
-        if names is None:
-            return data.with_cols(ColumnSet.unknown("columns made by get_dummies"), series=False, deps=deps)
+        if names is None:  # every categorical column encoded: the same source columns
+            return data.with_cols(cols, series=False, deps=deps)
         for name in names:
-            cols = cols.drop([name]) if cols.kind == COLUMNS else cols
-            cols = cols.add(f"{name}_*", (name,)) if cols.kind == COLUMNS else cols.add(f"{name}_*", (name,))
-        if data.cols.kind != COLUMNS:
-            cols = ColumnSet.unknown("columns made by get_dummies")
+            origins = cols.origins(name)
+            if cols.kind == COLUMNS:
+                cols = cols.drop([name])
+            cols = cols.add(f"{name}_*", origins)
         return data.with_cols(cols, series=False, deps=deps)
 
     def bunch_attribute(self, bunch: Instance, attr: str, node) -> Value:
         """``load_iris().data`` / ``.target`` / ``.frame``."""
         source = bunch.attrs.get("_source")
         sources = frozenset([source]) if source else frozenset()
-        if attr in ("data", "frame", "images"):
+        if attr in ("data", "images"):
+            return Data(sources, ColumnSet(ALL_EXCEPT, ("target",)), False, bunch.deps)
+        if attr == "frame":
             return Data(sources, ColumnSet.all(), False, bunch.deps)
         if attr == "target":
             return Data(sources, ColumnSet.of(["target"]), True, bunch.deps)

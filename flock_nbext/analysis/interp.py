@@ -20,6 +20,7 @@ from .kb import KnowledgeBase
 from .models import ModelMixin
 from .records import LineageStore
 from .roles import RoleMixin
+from .training import TrainingMixin
 from .scope import BUILTIN_NAMES, Frame, Loop, Scope
 from .values import (Bound, ColumnNames, Const, Data, Function, Instance, Klass, Metric, Model, Pred, Ref,
                      Seq, TrainSet, Unknown, Value, with_deps)
@@ -59,7 +60,7 @@ def seq_items(value: Value):
     return None
 
 
-class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin):
+class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
     """Analyse cells one after the other against shared state (scope, store)."""
 
     def __init__(self, kb: KnowledgeBase, store: LineageStore) -> None:
@@ -90,6 +91,10 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin):
         return self.frames[-1]
 
     def pos(self, node) -> tuple:
+        """Where an item is reported: inside a user function, the top-level call of that function."""
+        for frame in self.frames:
+            if frame.call_pos is not None:
+                return frame.call_pos
         return (self.frame.cell, getattr(node, "lineno", self.stmt_line))
 
     def text(self, node) -> str:

@@ -42,9 +42,11 @@ class LineageStore:
 
     # -- records ------------------------------------------------------------------------------
     def add_source(self, *, kind: str, source: str, tables, columns, var, pos: Pos, cell_key) -> str:
-        """A new data source; identical reads (same text, kind, position) are reused across unrolls."""
+        """A new data source; reading the same (kind, source) again reuses its record."""
         for rid, rec in self.sources.items():
-            if rec["_pos"] == pos and rec["source"] == source and rec["kind"] == kind:
+            if rec["source"] == source and rec["kind"] == kind:
+                if columns is not None and rec["columns"] is None:
+                    rec["columns"] = list(columns)
                 return rid
         self._source_count += 1
         rid = self._unique(f"source:{self._source_count}")

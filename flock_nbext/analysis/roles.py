@@ -39,18 +39,22 @@ class RoleMixin:
         site_kind = "read"
         if kind == "sql":
             site_kind = "sql"
+            schema = args.kw(entry.get("schema")) if entry.get("schema") else None
+            if isinstance(schema, Const) and schema.value:
+                text = f"{schema.value}.{text}"
             if entry.get("table"):
                 tables = (text,)
             else:
                 shape = parse_query(text)
                 tables, columns = shape.tables, shape.columns
-        col_kw = entry.get("columns")
-        if col_kw and args.kw(col_kw) is not None:
-            from .frames import _names
+        from .frames import _names
 
-            wanted = _names(args.kw(col_kw))
-            if wanted is not None:
-                columns = tuple(wanted)
+        for key in ("names", "columns"):  # usecols= wins over names=
+            col_kw = entry.get(key)
+            if col_kw and args.kw(col_kw) is not None:
+                wanted = _names(args.kw(col_kw))
+                if wanted is not None:
+                    columns = tuple(wanted)
         sid = self.store.add_source(kind=kind, source=text, tables=tables, columns=columns,
                                     var=self.var_for(node), pos=self.pos(node), cell_key=self.cell_key)
         self.add_site(site_kind, node, sid, entry.name)
@@ -141,7 +145,7 @@ class RoleMixin:
         deps = frozenset([sid]) | args.deps
         ret_xy = args.kw("return_X_y")
         if isinstance(ret_xy, Const) and ret_xy.value or entry.name.startswith("sklearn.datasets.make_"):
-            X = Data(frozenset([sid]), ColumnSet.all(), False, deps)
+            X = Data(frozenset([sid]), ColumnSet("all_except", ("target",)), False, deps)
             y = Data(frozenset([sid]), ColumnSet.of(["target"]), True, deps)
             return Seq((X, y), "tuple", deps=deps)
         return Instance("bunch", entry.name, {"_source": sid}, deps=deps)

@@ -62,6 +62,7 @@ class Frame:
     own_cell: bool
     returns: list = field(default_factory=list)
     function: object = None
+    call_pos: tuple | None = None
 
 
 @dataclass

@@ -66,10 +66,15 @@ class ColumnNames(Value):
 
 @dataclass(frozen=True, eq=False)
 class Model(Value):
-    """An estimator, booster or network: the id of its lineage record."""
+    """An estimator, booster or network: the id of its lineage record.
+
+    ``inner`` is set for ``search.best_estimator_``: predictions belong to the search, a new fit
+    trains the estimator the search wraps.
+    """
 
     id: str
     deps: frozenset = frozenset()
+    inner: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
