@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from .columns import ALL_EXCEPT, COLUMNS, ColumnSet
-from .values import Bound, ColumnNames, Const, Data, Instance, Pred, Seq, Unknown, Value, with_deps
+from .values import Bound, ColumnNames, Const, Data, Function, Instance, Pred, Seq, Unknown, Value, with_deps
 
 AXIS_COLUMNS = (1, "columns")
 
@@ -55,6 +55,8 @@ class FrameMixin:
             return data.with_cols(ColumnSet.unknown(f"{attr} of the data"))
         if role == "opaque" or attr.startswith("_") or attr in self.kb.frame_methods:
             return Unknown(self.text(node), data.deps)
+        if data.series:  # df.date.dt.month, s.str.len: a property of the same column
+            return data
         return data.with_cols(data.cols.select([attr]), series=True)  # df.Age
 
     # -- subscripts -------------------------------------------------------------------------------
@@ -105,8 +107,9 @@ class FrameMixin:
         if isinstance(key, Instance) and key.kind == "column_mask":
             base = key.attrs["of"]
             return data.with_cols(base.cols.drop([key.attrs["drop"]]), deps=deps)
-        if isinstance(key, (Data, Pred)) or isinstance(key_node, ast.Compare):
-            return with_deps(data, deps)  # boolean mask: rows only
+        if isinstance(key, (Data, Pred)) or isinstance(key_node, ast.Compare) or \
+                (isinstance(key, Instance) and key.kind == "rows"):
+            return with_deps(data, deps)  # boolean mask or row indices: rows only
         if isinstance(key, Const) and isinstance(key.value, slice):
             return with_deps(data, deps)
         if isinstance(key_node, ast.Slice):
@@ -258,6 +261,8 @@ class FrameMixin:
             for name, value in args.keywords.items():
                 if name is None:
                     continue
+                if isinstance(value, Function):  # assign(x=lambda d: d.a / d.b)
+                    value = self.call_function(value, node, _single_arg(self, data))
                 from_cols = value.cols.source_names() if isinstance(value, Data) and value.cols.kind == COLUMNS else ()
                 cols = cols.add(name, from_cols)
             return data.with_cols(cols, deps=deps)
@@ -306,8 +311,20 @@ class FrameMixin:
         if role == "reduce":
             return data.with_cols(ColumnSet.unknown(f"{attr}() of the data"), deps=deps)
         if role == "sink":
-            self.store.link(deps, self.store.add_var(f"{self.text(receiver_node)}.{attr}()", self.pos(node), ()))
             return Unknown(self.text(node), deps)
+        if role == "apply":
+            func = args.pos(0) or args.kw("func")
+            if isinstance(func, Function):
+                result = self.call_function(func, node, _single_arg(self, data))
+                if isinstance(result, Data):
+                    return Data(data.sources | result.sources, result.cols, result.series, deps)
+            return with_deps(data, deps)
+        others = [v for v in args.values() if isinstance(v, Data)]
+        if others:  # s.isin(other["day"]), s.fillna(other_s), s.map(lookup): values from elsewhere
+            sources = data.sources.union(*(o.sources for o in others))
+            if data.series and cols.kind == COLUMNS and all(o.cols.kind == COLUMNS for o in others):
+                cols = ColumnSet.of(list(cols.source_names()) + [n for o in others for n in o.cols.source_names()])
+            return Data(sources, cols, data.series, deps)
         return with_deps(data, deps)
 
     def merge_values(self, left: Data, right: Value | None, deps) -> Value:
@@ -347,6 +364,15 @@ class FrameMixin:
         if attr == "target":
             return Data(sources, ColumnSet.of(["target"]), True, bunch.deps)
         return Unknown(self.text(node), bunch.deps)
+
+
+def _single_arg(interp, value):
+    from .calls import Args
+
+    args = Args()
+    args.positional.append(value)
+    args.pos_nodes.append(None)
+    return args
 
 
 def const_true(value, default=False) -> bool:

@@ -280,7 +280,8 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         if isinstance(iterable, TrainSet):
             return Seq((iterable.features or Unknown(), iterable.label or Unknown()), "tuple", deps=iterable.deps)
         if isinstance(iterable, Instance) and iterable.kind == "folds":
-            return Seq((Unknown("fold index", iterable.deps), Unknown("fold index", iterable.deps)), "tuple")
+            rows = Instance("rows", attrs={}, deps=iterable.deps)
+            return Seq((rows, rows), "tuple")
         if isinstance(iterable, Instance) and iterable.kind == "enumerate":
             inner = iterable.attrs["of"]
             return Seq((Unknown("index"), self.element_of(inner, node)), "tuple")
@@ -350,6 +351,10 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
     def assign_subscript(self, target: ast.Subscript, value: Value, stmt) -> None:
         base = self.ev(target.value)
         key = self.ev(target.slice)
+        if isinstance(value, Pred) and not isinstance(base, Data):  # oof[val_idx] = model.predict(...)
+            models = value.models | (base.models if isinstance(base, Pred) else frozenset())
+            self.rebind(target.value, Pred(models, base.deps | value.deps), stmt)
+            return
         if isinstance(base, Data):
             self.set_column(target.value, base, key, value, stmt, slice_node=target.slice)
         elif isinstance(base, Const) and isinstance(base.value, dict) and isinstance(key, Const):
@@ -618,7 +623,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         return body
 
     def ev_Lambda(self, node) -> Value:
-        return Unknown("lambda")
+        return Function(node, self.scope, self.frame.cell)
 
     def ev_NamedExpr(self, node) -> Value:
         value = self.ev(node.value)
@@ -641,6 +646,38 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
     def ev_DictComp(self, node) -> Value:
         return self.comprehension(node, node.value, "dict")
 
+    def constant_comprehension(self, node, gen, elt, iterable, kind):
+        """``[f"f{i}" for i in range(50)]``: a constant list when every item is a constant."""
+        if len(node.generators) != 1 or isinstance(node, ast.GeneratorExp) and kind != "list":
+            return None
+        if isinstance(iterable, Instance) and iterable.kind == "range" and iterable.attrs.get("count") is not None:
+            text = iterable.attrs["_text"]
+            try:
+                values = list(eval(compile(ast.parse(text, mode="eval"), "<range>", "eval"), {"range": range}))
+            except Exception:  # not a literal range after all
+                return None
+        elif isinstance(iterable, Const) and isinstance(iterable.value, (list, tuple, set)):
+            values = list(iterable.value)
+        else:
+            return None
+        if len(values) > 1000:
+            return None
+        results, keys = [], []
+        for value in values:
+            self.assign(gen.target, Const(value), node)
+            if not all(isinstance(self.ev(cond), Const) and self.ev(cond).value for cond in gen.ifs):
+                continue
+            if kind == "dict":
+                key = self.ev(node.key)
+                if not isinstance(key, Const):
+                    return None
+                keys.append(key)
+            item = self.ev(elt)
+            if not isinstance(item, Const):
+                return None
+            results.append(item)
+        return make_seq(results, kind, keys if kind == "dict" else None)
+
     def comprehension(self, node, elt, kind) -> Value:
         """``[f(m) for m in models]`` evaluated per item when the items are known."""
         gen = node.generators[0]
@@ -651,6 +688,9 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         saved = self.scope
         self.scope = Scope(saved)
         try:
+            constant = self.constant_comprehension(node, gen, elt, iterable, kind)
+            if constant is not None:
+                return constant
             items = seq_items(iterable)
             unroll = self.iteration(iterable, gen.iter)
             results = []

@@ -127,7 +127,8 @@ class ModelMixin:
             return self.construct_statsmodel(entry, node, args)
         cls = entry.get("class") or entry.name
         wrapper = entry.get("wrapper")
-        hyper = self.hyperparameters(args, entry.get("params", ()), skip=_WRAPPER_ARGS)
+        hyper = self.hyperparameters(args, entry.get("params", ()), skip=_WRAPPER_ARGS,
+                                     keywords_only=wrapper in ("make_pipeline", "make_column_transformer"))
         inner = self.wrapped_estimators(entry, wrapper, args) if wrapper else []
         for name, value in inner:
             for key, val in self.estimator_params(value).items():

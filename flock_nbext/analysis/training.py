@@ -219,8 +219,10 @@ class TrainingMixin:
                     label = value
             for mid in models:
                 rec = self.store.models.get(mid)
-                if rec is not None and label is not None:
-                    rec.setdefault("_label", label)
+                if rec is not None:
+                    rec.setdefault("_loss", inst.qualname)
+                    if label is not None:
+                        rec.setdefault("_label", label)
             return Instance("loss_value", attrs={"models": sorted(models)}, deps=args.deps)
         if inst.kind == "transformer":
             return self.transformer_method(inst, "transform", node, args, None)
@@ -249,6 +251,10 @@ class TrainingMixin:
             epoch_loops = [loop for loop in counts if "epoch" in loop.target.lower()] or counts[:1]
             if epoch_loops:
                 hyper["epochs"] = epoch_loops[0].count
+            if rec.get("_loss"):
+                hyper["loss"] = rec["_loss"]
+            if batches is not None:
+                hyper.update(dict(batches.options))
             models.append(trained.id)
         opt.attrs["models"] = models
         return Const(None)
