@@ -332,6 +332,8 @@ class CallMixin:
         kind = inst.kind
         if kind in ("connection", "cursor"):
             return self.connection_method(inst, attr, node, args, recv_node)
+        if kind == "groupby":
+            return self.groupby_method(inst, attr, node, args)
         if kind == "splitter" and attr in ("split", "_iter_test_indices"):
             return Instance("folds", attrs={}, deps=args.deps)
         if kind == "optimizer" and attr == "step":

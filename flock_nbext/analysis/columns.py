@@ -61,7 +61,10 @@ class ColumnSet:
 
     def origins(self, name: str) -> tuple[str, ...]:
         """The source columns a column name stands for (itself when not made by the code)."""
-        found = self._derived().get(name)
+        derived = self._derived()
+        found = derived.get(name)
+        if found is None:  # get_dummies makes "c_*": any "c_<value>" comes from c
+            found = next((v for k, v in derived.items() if k.endswith("*") and name.startswith(k[:-1])), None)
         return found[0] if found else (name,)
 
     def _make(self, kind, names, derived: dict, text="") -> ColumnSet:

@@ -306,7 +306,13 @@ class FrameMixin:
             return with_deps(data, deps)
         if role == "get_dummies":
             return self.dummies(data, args, deps)
-        if role in ("groupby", "aggregate", "unknown_columns"):
+        if role == "groupby":
+            keys = _names(args.pos(0) or args.kw("by") or Const(None))
+            as_index = args.kw("as_index")
+            return Instance("groupby", attrs={"data": data, "keys": keys or [], "selected": None,
+                                              "as_index": not (isinstance(as_index, Const) and not as_index.value)},
+                            deps=deps)
+        if role in ("aggregate", "unknown_columns"):
             return data.with_cols(ColumnSet.unknown(f"columns made by {attr}()"), deps=deps)
         if role == "reduce":
             return data.with_cols(ColumnSet.unknown(f"{attr}() of the data"), deps=deps)
@@ -352,6 +358,38 @@ class FrameMixin:
                 cols = cols.drop([name])
             cols = cols.add(f"{name}_*", origins)
         return data.with_cols(cols, series=False, deps=deps)
+
+    def groupby_subscript(self, group: Instance, key: Value) -> Value:
+        names = _names(key)
+        attrs = dict(group.attrs)
+        attrs["selected"] = names
+        attrs["series"] = isinstance(key, Const) and isinstance(key.value, str)
+        return Instance("groupby", attrs=attrs, deps=group.deps | key.deps)
+
+    def groupby_method(self, group: Instance, attr: str, node, args) -> Value:
+        """``df.groupby(keys)[cols].agg(...)``: keys (unless the index) plus the aggregated columns."""
+        data, keys, selected = group.attrs["data"], group.attrs["keys"], group.attrs["selected"]
+        deps = group.deps | args.deps
+        same_shape = attr in ("transform", "shift", "cumsum", "cumcount", "rank", "diff", "fillna", "ffill",
+                              "bfill", "pct_change", "cummax", "cummin", "rolling", "expanding", "apply")
+        if attr in ("agg", "aggregate") and args.keywords:  # named aggregation: total=("amount", "sum")
+            cols = ColumnSet.of([] if group.attrs["as_index"] else keys)
+            for name, spec in args.keywords.items():
+                items = self.seq_of(spec)
+                source = items[0].value if items and isinstance(items[0], Const) else None
+                cols = cols.add(name, [source] if source else ())
+            return Data(data.sources, cols, False, deps)
+        if attr in ("agg", "aggregate") and isinstance(args.pos(0), Const) and isinstance(args.pos(0).value, dict):
+            selected = [str(k) for k in args.pos(0).value]
+        if selected is not None:
+            names = list(selected) if same_shape or group.attrs["as_index"] else list(keys) + list(selected)
+            series = bool(group.attrs.get("series")) and (same_shape or group.attrs["as_index"])
+            return Data(data.sources, data.cols.select(names), series, deps)
+        if data.cols.known:
+            rest = [n for n in data.cols.names if n not in keys]
+            names = rest if same_shape or group.attrs["as_index"] else list(keys) + rest
+            return Data(data.sources, data.cols.select(names), False, deps)
+        return Data(data.sources, ColumnSet.unknown(f"columns made by groupby().{attr}()"), False, deps)
 
     def bunch_attribute(self, bunch: Instance, attr: str, node) -> Value:
         """``load_iris().data`` / ``.target`` / ``.frame``."""

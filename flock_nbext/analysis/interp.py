@@ -312,8 +312,14 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             base = self.ev(target.value)
             if isinstance(base, Instance):
                 base.attrs[target.attr] = value
-            elif isinstance(base, Data):
-                self.set_column(target.value, base, Const(target.attr), value, stmt)
+            elif isinstance(base, Data) and target.attr == "columns":
+                names = value.value if isinstance(value, Const) else None
+                cols = base.cols
+                if isinstance(names, (list, tuple)) and cols.known and len(names) == len(cols.names):
+                    cols = cols.rename(dict(zip(cols.names, names)))
+                elif isinstance(names, (list, tuple)) and cols.kind == "all_except" and not cols.names:
+                    cols = ColumnSet.of(names)
+                self.rebind(target.value, base.with_cols(cols), stmt)
 
     def unpack(self, elts, value: Value, stmt) -> None:
         items = seq_items(value) if not (isinstance(value, Const) and isinstance(value.value, str)) else None
@@ -417,6 +423,8 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             return Unknown(self.text(node), base.deps)
         if isinstance(base, Model):
             return self.model_attribute(base, node.attr, node)
+        if isinstance(base, Instance) and base.kind == "groupby" and not node.attr.startswith("_"):
+            return self.groupby_subscript(base, Const(node.attr))
         if isinstance(base, Instance):
             if node.attr in base.attrs:
                 return base.attrs[node.attr]
@@ -462,6 +470,8 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             return Const(value, deps)
         if isinstance(base, Const) and isinstance(key, Unknown) and isinstance(base.value, (list, tuple)):
             return Unknown(self.text(node), deps)
+        if isinstance(base, Instance) and base.kind == "groupby":
+            return self.groupby_subscript(base, key)
         if isinstance(base, Instance) and isinstance(key, Const) and str(key.value) in base.attrs:
             return base.attrs[str(key.value)]
         if isinstance(base, Instance) and base.kind == "bunch":

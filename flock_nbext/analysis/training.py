@@ -56,7 +56,7 @@ class TrainingMixin:
         if rec is None:
             return model
         site = self.pos(node)
-        if model.inner is not None and not cv and model.inner in self.store.models:
+        if model.inner is not None and model.inner in self.store.models:
             rec = self._clone(self.store.models[model.inner])
         elif rec["_fitted"] and rec["_fit_pos"] != site:
             rec = self._clone(rec)
