@@ -38,6 +38,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads (default: all)")
     parser.add_argument("--sample", default=None, help="validation rows: a .npy file or a numeric CSV")
     parser.add_argument("--tolerance", type=float, default=1e-5, help="largest difference allowed (default 1e-5)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     parser.add_argument("--report", choices=("text", "markdown"), default="text", help="format of the printed report")
     parser.add_argument("--quiet", action="store_true", help="print only the output path")
 
@@ -50,7 +51,7 @@ def run_convert(args: argparse.Namespace) -> int:
         from .conversion.api import convert
 
         result = convert(model, sample=sample, batch_size=args.batch_size, threads=args.threads,
-                         tolerance=args.tolerance, progress=None if not args.quiet else False)
+                         tolerance=args.tolerance, rounds=args.rounds, progress=None if not args.quiet else False)
         path = result.save(args.out)
     except FlockError as exc:
         print(f"flock convert: error: {exc}", file=sys.stderr)
