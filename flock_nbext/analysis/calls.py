@@ -173,6 +173,8 @@ class CallMixin:
         if preds:
             return Pred(frozenset().union(*(p.models for p in preds)), deps)
         datas = [v for value in values for v in data_in(value) if isinstance(v, Data)]
+        if len(datas) == 1 and datas[0].series:  # re.search(p, s), f(s): computed from the same column
+            return Data(datas[0].sources, datas[0].cols, True, deps)
         if datas:
             sources = frozenset().union(*(d.sources for d in datas))
             return Data(sources, ColumnSet.unknown(f"returned by {self.text(node.func)}()"), False, deps)

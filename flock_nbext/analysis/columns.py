@@ -69,7 +69,15 @@ class ColumnSet:
 
     def _make(self, kind, names, derived: dict, text="") -> ColumnSet:
         if kind == COLUMNS:
-            derived = {k: v for k, v in derived.items() if k in names}
+            kept = {}
+            for name in names:
+                found = derived.get(name)
+                if found is None:  # "ch_web" named explicitly after get_dummies(prefix="ch")
+                    found = next((v for k, v in derived.items() if k.endswith("*") and name.startswith(k[:-1])), None)
+                if found is not None:
+                    kept[name] = found
+            kept.update({k: v for k, v in derived.items() if k.endswith("*") and k not in kept})
+            derived = kept
         elif kind not in (ALL_EXCEPT,):
             derived = {}
         return ColumnSet(kind, tuple(names), text, tuple((k, v[0], v[1]) for k, v in derived.items()))

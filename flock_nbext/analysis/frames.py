@@ -323,7 +323,8 @@ class FrameMixin:
             if isinstance(func, Function):
                 result = self.call_function(func, node, _single_arg(self, data))
                 if isinstance(result, Data):
-                    return Data(data.sources | result.sources, result.cols, result.series, deps)
+                    cols = result.cols if result.cols.kind in (COLUMNS, ALL_EXCEPT) else data.cols
+                    return Data(data.sources | result.sources, cols, result.series or data.series, deps)
             return with_deps(data, deps)
         others = [v for v in args.values() if isinstance(v, Data)]
         if others:  # s.isin(other["day"]), s.fillna(other_s), s.map(lookup): values from elsewhere
@@ -350,6 +351,11 @@ class FrameMixin:
         which = args.kw("columns")
         names = _names(which) if which is not None else None
         cols = data.cols
+        if names is None and data.series and cols.known and len(cols.names) == 1:  # get_dummies(s, prefix="p")
+            prefix = args.kw("prefix")
+            prefix = prefix.value if isinstance(prefix, Const) and isinstance(prefix.value, str) else cols.names[0]
+            return data.with_cols(cols.select([]).add(f"{prefix}_*", cols.origins(cols.names[0])), series=False,
+                                  deps=deps)
         if names is None:  # every categorical column encoded: the same source columns
             return data.with_cols(cols, series=False, deps=deps)
         for name in names:

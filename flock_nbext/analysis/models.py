@@ -85,6 +85,12 @@ class ModelMixin:
         for name, value in args.keywords.items():
             if name in skip:
                 continue
+            if isinstance(value, Model) or (isinstance(value, Instance) and value.kind == "transformer"):
+                for key, val in self.estimator_params(value).items():  # final_estimator__C
+                    out[f"{name}__{key}"] = val
+                if isinstance(value, Model) and self.record(value) and not self.record(value)["_fitted"]:
+                    self.record(value)["_absorbed"] = True
+                continue
             out[name] = to_json_value(value, args.kw_nodes.get(name), self.text)
         for value, node in args.unresolved:
             out["**" + self.text(node)] = getattr(value, "text", "") or self.text(node)

@@ -197,6 +197,9 @@ class TrainingMixin:
             return Model(model.id, model.deps, inner=rec.get("_inner_id") if rec else None)
         if attr in SAME_MODEL_ATTRS:
             return model
+        if attr in ("labels_", "oof_prediction_", "oob_prediction_", "oob_decision_function_", "fittedvalues",
+                    "resid", "predicted_labels_"):
+            return Pred(frozenset([model.id]), model.deps)
         return Unknown(self.text(node), model.deps)
 
     def model_call(self, model: Model, node, args) -> Value:
