@@ -243,7 +243,7 @@ KINDS = {"csv", "parquet", "excel", "json", "sql", "sklearn_dataset", "other"}
 FEATURE_FORMS = {"columns", "all_except", "positional", "unknown"}
 # text that must appear on a fit_line: a fit/train call, a CV call, a torch optimizer step,
 # or else a call of a user function of the script (that trains inside)
-FIT_WORDS = (".fit(", ".train(", "cross_val_score(", "cross_validate(", "optimizer.step()")
+FIT_WORDS = (".fit(", ".train(", "cross_val_score(", "cross_validate(", "cross_val_predict(", "optimizer.step()")
 
 
 def _code_lines(path: Path) -> list[str]:
