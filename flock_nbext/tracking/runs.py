@@ -215,6 +215,12 @@ class RunPlanner:
         if autolog:
             self.autologged.add(key)
 
+        example = head(fit.X, self.settings.input_example_rows) if self.settings.input_example else None
+        if example is not None:
+            self.examples[fit.model_id] = example
+        log_model = self.settings.log_models and flavor is not None and not (autolog and conf.get("log_models", True))
+        tags["flock.model.logged"] = "true" if log_model else ("autolog" if autolog else "false")
+
         params: dict[str, str] = {}
         if not autolog:
             merged = {**fit.params, **{k: v for k, v in fit.explicit_params.items() if k not in fit.params}}
@@ -235,10 +241,6 @@ class RunPlanner:
         for path, text in artifacts.items():
             ops.append({"op": "log_text", "key": key, "path": path, "text": text})
 
-        example = head(fit.X, self.settings.input_example_rows) if self.settings.input_example else None
-        if example is not None:
-            self.examples[fit.model_id] = example
-        log_model = self.settings.log_models and flavor is not None and not (autolog and conf.get("log_models", True))
         if log_model:
             ops += self._model_ops(key, fit, flavor, example)
         if fit.autolog_run_id is None:
