@@ -58,7 +58,7 @@ def _matrices(tree: NumericTree, n_inner: int, n_leaves: int):
     return inner, paths, lefts, values
 
 
-def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **_: Any):
+def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str = "float64", **_: Any):
     lowered = lower(ensemble)
     b = GraphBuilder(opset)
     x = preprocess(b, lowered)
@@ -89,5 +89,11 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **_: Any):
     turns = b.op("MatMul", d, b.const(paths, "paths"))  # [T, N, L]
     reached = b.op("Cast", b.op("Equal", turns, b.const(lefts, "left_turns")), to=1)
     per_tree = b.op("MatMul", reached, b.const(values, "leaf_values"))  # [T, N, O]
-    raw = b.op("ReduceSum", per_tree, b.const(np.array([0]), "axis0"), keepdims=0, hint="raw")
+    if accumulate == "float64":  # each tree's term is one leaf value; only the sum needs float64
+        per_tree = b.op("Cast", per_tree, to=11)
+    elif accumulate != "float32":
+        raise ValueError(f"accumulate={accumulate!r}: use 'float32' or 'float64'")
+    raw = b.op("ReduceSum", per_tree, b.const(np.array([0]), "axis0"), keepdims=0)
+    if accumulate == "float64":
+        raw = b.op("Cast", raw, to=1, hint="raw")
     return finish(b, lowered, raw, "flock_gemm", doc=ensemble.describe())

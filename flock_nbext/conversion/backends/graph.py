@@ -169,33 +169,45 @@ def stack_trees(lowered: NumericEnsemble):
     """All trees' nodes in one table: child and node indices become global (`offsets[t]` + local)."""
     offsets = np.cumsum([0] + [len(t.feature) for t in lowered.trees[:-1]]).astype(np.int64)
     cat = lambda name: np.concatenate([getattr(t, name) for t in lowered.trees])  # noqa: E731
-    left = np.concatenate([np.where(t.left >= 0, t.left + o, -1) for t, o in zip(lowered.trees, offsets)])
-    right = np.concatenate([np.where(t.right >= 0, t.right + o, -1) for t, o in zip(lowered.trees, offsets)])
+    left = np.concatenate([np.where(t.left >= 0, t.left + o, -1) for t, o in zip(lowered.trees, offsets, strict=True)])
+    right = np.concatenate([np.where(t.right >= 0, t.right + o, -1) for t, o in zip(lowered.trees, offsets, strict=True)])
     return offsets, cat("feature"), cat("threshold"), left, right, cat("missing_left"), cat("values")
 
 
 def sum_leaves(b: GraphBuilder, lowered: NumericEnsemble, leaf: str, values: np.ndarray,
-               tree_of_row: np.ndarray) -> str:
+               tree_of_row: np.ndarray, accumulate: str = "float64") -> str:
     """float32 [N, n_outputs]: the sum over trees of the values of the leaves in `leaf` [N, T].
 
     `values` [G, n_outputs] is indexed by `leaf`; `tree_of_row` [G] names the tree of each row.
     When every tree adds to one output (boosting), one Gather gives [N, T] and a [T, n_outputs]
     0/1 matrix routes each tree to its output; otherwise (forests with multi-output leaves)
-    [N, T, n_outputs] is gathered and summed over the trees.
+    [N, T, n_outputs] is gathered and summed over the trees. With accumulate="float64" the leaf
+    values and the sum are float64 (the libraries sum in float64; a thousand float32 additions
+    can drift past 1e-5), and only the result is float32.
     """
+    dtype = _accumulator(accumulate)
     trees = lowered.ensemble.trees
     n_out = lowered.n_outputs
     if all(len(t.outputs) == 1 for t in trees):
         column = np.array([t.outputs[0] for t in trees], dtype=np.int64)
         scalar = values[np.arange(len(values)), column[tree_of_row]]
-        gathered = b.op("Gather", b.const(scalar.astype(np.float32), "leaf_values"), leaf, axis=0)
+        gathered = b.op("Gather", b.const(scalar.astype(dtype), "leaf_values"), leaf, axis=0)
         if n_out == 1:
-            return b.op("ReduceSum", gathered, b.const(np.array([1]), "axis1"), keepdims=1, hint="raw")
-        route = np.zeros((len(trees), n_out), dtype=np.float32)
-        route[np.arange(len(trees)), column] = 1.0
-        return b.op("MatMul", gathered, b.const(route, "tree_outputs"), hint="raw")
-    gathered = b.op("Gather", b.const(values.astype(np.float32), "leaf_values"), leaf, axis=0)
-    return b.op("ReduceSum", gathered, b.const(np.array([1]), "axis1"), keepdims=0, hint="raw")
+            raw = b.op("ReduceSum", gathered, b.const(np.array([1]), "axis1"), keepdims=1)
+        else:
+            route = np.zeros((len(trees), n_out), dtype=dtype)
+            route[np.arange(len(trees)), column] = 1.0
+            raw = b.op("MatMul", gathered, b.const(route, "tree_outputs"))
+    else:
+        gathered = b.op("Gather", b.const(values.astype(dtype), "leaf_values"), leaf, axis=0)
+        raw = b.op("ReduceSum", gathered, b.const(np.array([1]), "axis1"), keepdims=0)
+    return raw if dtype == np.float32 else b.op("Cast", raw, to=1, hint="raw")
+
+
+def _accumulator(accumulate: str):
+    if accumulate not in ("float32", "float64"):
+        raise ValueError(f"accumulate={accumulate!r}: use 'float32' or 'float64'")
+    return np.float32 if accumulate == "float32" else np.float64
 
 
 def zero_index(b: GraphBuilder, width: int) -> str:

@@ -52,7 +52,7 @@ def _perfect(tree: NumericTree, depth: int):
     return feature, threshold, missing, values
 
 
-def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **_: Any):
+def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str = "float64", **_: Any):
     lowered = lower(ensemble)
     b = GraphBuilder(opset)
     x = preprocess(b, lowered)
@@ -85,5 +85,5 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **_: Any):
     if idx is None:  # every tree is a single leaf
         idx = zero_index(b, n_trees)
     leaf = b.op("Add", idx, b.const(np.arange(n_trees, dtype=np.int64) * 2 ** depth, "leaf_base"))
-    raw = sum_leaves(b, lowered, leaf, values, tree_of_row)
+    raw = sum_leaves(b, lowered, leaf, values, tree_of_row, accumulate)
     return finish(b, lowered, raw, "flock_perfect_tree_traversal", doc=ensemble.describe())

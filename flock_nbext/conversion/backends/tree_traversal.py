@@ -26,7 +26,7 @@ def applicable(ensemble: TreeEnsemble) -> str | None:
     return None
 
 
-def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **_: Any):
+def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str = "float64", **_: Any):
     lowered = lower(ensemble)
     b = GraphBuilder(opset)
     x = preprocess(b, lowered)
@@ -57,5 +57,5 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **_: Any):
             go_left = decide(b, v, t, m, uniform)
             idx = b.op("Where", go_left, b.op("Gather", lefts, idx, axis=0), b.op("Gather", rights, idx, axis=0),
                        hint="node")
-    raw = sum_leaves(b, lowered, idx, values, tree_of_row)
+    raw = sum_leaves(b, lowered, idx, values, tree_of_row, accumulate)
     return finish(b, lowered, raw, "flock_tree_traversal", doc=ensemble.describe())

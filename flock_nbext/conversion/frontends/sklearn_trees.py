@@ -122,7 +122,7 @@ def _column_map(model: Any, n_features: int):
         where = pre.output_indices_[label]
         columns[where] = original
         if label == "encoder":
-            for col, cats in zip(original, transformer.categories_):
+            for col, cats in zip(original, transformer.categories_, strict=True):
                 cats = np.asarray(cats)
                 if cats.dtype.kind not in "iuf" or np.any(np.isnan(cats.astype(float))) \
                         or np.any(cats < 0) or np.any(cats != np.floor(cats)):
