@@ -15,7 +15,9 @@ Dimensions (each counted as hits / expected items):
 - data_sources: expected source found with the same kind and source text (whitespace-normalised);
 - training_sources: matched model whose training sources (ids resolved through the engine's
   data_sources) are the expected set of source strings;
-- features: matched model whose feature set has the same form and the same set of columns;
+- features: matched model whose feature set has the same form and the same set of columns
+  (engine columns read back through its ``derived_from``; a column list and an all_except agree
+  when the training sources' columns are known);
 - label: matched model with the expected label;
 - metrics: expected metric found at the same function and line, evaluating the same models;
 - sql_columns (informational): expected SQL source found with the same tables and columns.
@@ -54,6 +56,7 @@ _POSITIONAL_SUFFIXES = (".values", ".to_numpy()")
 # ---------------------------------------------------------------------------
 # Normalisation
 # ---------------------------------------------------------------------------
+
 
 def norm_text(text: object) -> str:
     """Collapse every run of whitespace to one space, so reformatted query text compares equal."""
@@ -177,6 +180,7 @@ def _lower_set(items: Iterable[object] | None) -> frozenset:
 # Matching one case
 # ---------------------------------------------------------------------------
 
+
 def match_models(expected: list[dict], found: list[dict]) -> dict[int, int]:
     """Expected model index -> found model index, by (class, fit_line), then by (var, fit_line).
 
@@ -227,7 +231,9 @@ def expected_model_refs(expected_models: list[dict], metric: dict) -> frozenset:
     """Indices of the expected models a metric names by (var, fit_line)."""
     refs = set()
     for var, line in zip(metric.get("model_vars", []), metric.get("model_fit_lines", []), strict=False):
-        refs.update(i for i, m in enumerate(expected_models) if m.get("var") == var and m.get("fit_line") == line)
+        refs.update(
+            i for i, m in enumerate(expected_models) if m.get("var") == var and m.get("fit_line") == line
+        )
     return frozenset(refs)
 
 
@@ -263,7 +269,9 @@ def compare_case(expected: dict, found: dict) -> dict:
                 and _lower_set(hit.get("columns")) == _lower_set(es.get("columns"))
             )
             got = None if hit is None else (hit.get("tables"), hit.get("columns"))
-            tally("sql_columns", ok, f"{key[1][:60]!r}: want {es.get('tables')}/{es.get('columns')}, got {got}")
+            tally(
+                "sql_columns", ok, f"{key[1][:60]!r}: want {es.get('tables')}/{es.get('columns')}, got {got}"
+            )
 
     # models and what hangs off them
     pairs = match_models(exp_models, found_models)
@@ -283,10 +291,15 @@ def compare_case(expected: dict, found: dict) -> dict:
         ftd = fm.get("training_data") or {}
         want_src = frozenset(norm_text(s) for s in etd.get("sources", []))
         got_src = _found_training_sources(fm, ids)
-        tally("training_sources", want_src == got_src, f"{name}: want {sorted(want_src)}, got {sorted(got_src)}")
+        tally(
+            "training_sources", want_src == got_src, f"{name}: want {sorted(want_src)}, got {sorted(got_src)}"
+        )
         want_f, got_f = norm_features(etd.get("features")), norm_features(ftd.get("features"))
-        tally("features", same_features(want_f, got_f, known_columns(expected, em)),
-              f"{name}: want {etd.get('features')}, got {ftd.get('features')}")
+        tally(
+            "features",
+            same_features(want_f, got_f, known_columns(expected, em)),
+            f"{name}: want {etd.get('features')}, got {ftd.get('features')}",
+        )
         want_l, got_l = norm_label(etd.get("label")), norm_label(ftd.get("label"))
         tally("label", want_l == got_l, f"{name}: want {etd.get('label')!r}, got {ftd.get('label')!r}")
 
@@ -294,7 +307,9 @@ def compare_case(expected: dict, found: dict) -> dict:
     found_to_exp = {fi: ei for ei, fi in pairs.items()}
     found_index = {str(m.get("id")): i for i, m in enumerate(found_models) if m.get("id") is not None}
     for em in exp_metrics:
-        same = [m for m in found_metrics if m.get("function") == em["function"] and m.get("line") == em["line"]]
+        same = [
+            m for m in found_metrics if m.get("function") == em["function"] and m.get("line") == em["line"]
+        ]
         want = expected_model_refs(exp_models, em)
         got: set = set()
         for m in same:
@@ -306,8 +321,12 @@ def compare_case(expected: dict, found: dict) -> dict:
         if not same:
             tally("metrics", False, f"{what} not found")
         else:
-            tally("metrics", ok, f"{what}: want models {em.get('model_vars')}@{em.get('model_fit_lines')}, "
-                  f"got {[_describe(found_models, found_index, i) for m in same for i in _metric_model_ids(m)]}")
+            tally(
+                "metrics",
+                ok,
+                f"{what}: want models {em.get('model_vars')}@{em.get('model_fit_lines')}, "
+                f"got {[_describe(found_models, found_index, i) for m in same for i in _metric_model_ids(m)]}",
+            )
     return {"counts": counts, "misses": misses}
 
 
@@ -328,11 +347,16 @@ def all_missed(expected: dict) -> dict:
 # The corpus
 # ---------------------------------------------------------------------------
 
+
 def find_cases(corpus: Path = DEFAULT_CORPUS) -> list[tuple[str, Path, Path]]:
     """(category, case path, expected path) for every case with an expected file, sorted."""
     cases = []
     for path in sorted(corpus.rglob("*")):
-        if path.suffix not in CASE_SUFFIXES or path.name.startswith("_") or ".ipynb_checkpoints" in path.parts:
+        if (
+            path.suffix not in CASE_SUFFIXES
+            or path.name.startswith("_")
+            or ".ipynb_checkpoints" in path.parts
+        ):
             continue
         expected = path.with_name(path.stem + ".expected.json")
         if expected.exists():
@@ -384,7 +408,9 @@ def evaluate_corpus(
                 found = {}
                 traceback.print_exc(limit=3, file=sys.stderr)
         result = all_missed(expected) if error else compare_case(expected, found)
-        per_case.append({"case": path.relative_to(corpus).as_posix(), "category": category, "error": error, **result})
+        per_case.append(
+            {"case": path.relative_to(corpus).as_posix(), "category": category, "error": error, **result}
+        )
     return {"corpus": str(corpus), "cases": len(per_case), **aggregate(per_case), "per_case": per_case}
 
 
@@ -398,7 +424,9 @@ def aggregate(per_case: list[dict]) -> dict:
         for dim, (hit, total) in case["counts"].items():
             table[dim][0] += hit
             table[dim][1] += total
-    total = {d: [sum(c[d][0] for c in cats.values()), sum(c[d][1] for c in cats.values())] for d in DIMENSIONS}
+    total = {
+        d: [sum(c[d][0] for c in cats.values()), sum(c[d][1] for c in cats.values())] for d in DIMENSIONS
+    }
 
     def shape(table: dict[str, list[int]]) -> dict:
         return {d: {"hit": h, "total": t, "rate": (h / t) if t else None} for d, (h, t) in table.items()}
