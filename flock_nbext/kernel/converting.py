@@ -34,9 +34,8 @@ def resolve(ext: FlockExtension, name: str) -> tuple[str | None, str | None, Any
         record = tracker.fits[name]
         live = ext.shell.user_ns.get(record.var)
         return name, record.var, live if live is record.model else record.model
-    model_id = None
     try:
-        model_id = tracker.lineage.model_for_var(name)
+        model_id = (tracker.lineage.model_for_var(name) or {}).get("id")
     except Exception:  # no lineage yet, or a name the analysis does not know
         model_id = None
     if name in ext.shell.user_ns:

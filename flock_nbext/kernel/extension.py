@@ -74,11 +74,12 @@ class FlockExtension:
         shell.input_transformers_post.append(self._capture_source)
         self._undo.append(lambda: _remove(shell.input_transformers_post, self._capture_source))
         for event, callback in (("pre_execute", self._pre_execute), ("pre_run_cell", self._pre_run_cell),
-                                ("post_run_cell", self._post_run_cell)):
+                                ("post_execute", self._post_execute), ("post_run_cell", self._post_run_cell)):
             shell.events.register(event, callback)
             self._undo.append(lambda e=event, c=callback: shell.events.unregister(e, c))
 
         register_panel_handlers(self)
+        _warm_up_in_background()
         atexit.register(self.close)
         self._undo.append(lambda: atexit.unregister(self.close))
         self._undo.append(self.close)  # runs first at unload: flush and end the runs
@@ -115,10 +116,15 @@ class FlockExtension:
         except Exception as exc:
             self.warn_once("pre-run", f"could not follow a cell ({type(exc).__name__}: {exc})")
 
-    def _post_run_cell(self, result: Any) -> None:
+    def _post_execute(self) -> None:
         try:
             self.hooks.forget_operands()
             self.tracker.end_cell()
+        except Exception as exc:
+            self.warn_once("post-run", f"could not finish a cell ({type(exc).__name__}: {exc})")
+
+    def _post_run_cell(self, result: Any) -> None:
+        try:
             self.comm.push({"type": "lineage_updated"})
         except Exception as exc:
             self.warn_once("post-run", f"could not finish a cell ({type(exc).__name__}: {exc})")
@@ -178,6 +184,20 @@ class FlockExtension:
             return
         self._warned.add(key)
         log.warning("flock: %s", message)
+
+
+def _warm_up_in_background() -> None:
+    """Import the analysis and the tracking session off the user's thread, so the first cells do not wait."""
+    import threading
+
+    def warm() -> None:
+        try:
+            import flock_nbext.analysis  # noqa: F401  (networkx, sqlglot, the knowledge base)
+            import flock_nbext.tracking.session  # noqa: F401
+        except Exception:  # the cell path imports them again and reports any real problem
+            pass
+
+    threading.Thread(target=warm, name="flock-warm-up", daemon=True).start()
 
 
 def _remove(items: list, item: Any) -> None:

@@ -73,9 +73,13 @@ class NotebookTracker:
                                 execution_count=execution_count)
         self._fits_this_cell.clear()
         self._mlflow_before = _user_mlflow()
+        if self._session is not None:
+            self._session.cell_started()  # the recorder defers heavy work while a cell runs
 
     def end_cell(self) -> None:
         self._fits_this_cell.clear()
+        if self._session is not None:
+            self._session.cell_finished()
 
     def instrument_cell(self, tree: ast.Module, source: str | None) -> ast.Module:
         """Analyse the cell (sharing IPython's tree) and plant hooks at its sites; may raise."""
@@ -262,6 +266,8 @@ class NotebookTracker:
             self._session = TrackingSession(settings, notebook_path=self.extension.notebook_path(),
                                             session_id=self.extension.session_id)
             self._session_key = key
+            if self.cell.execution_count is not None:  # created by a hook: a cell is running
+                self._session.cell_started()
         return self._session
 
     def close_session(self) -> None:

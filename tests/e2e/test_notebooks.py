@@ -32,7 +32,7 @@ def demo(tmp_path_factory):
     [flushed] = run_notebook(nb, cwd=work, flock=False, env=env, after=["%flock flush"])
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors
-    assert "everything is logged" in flushed[0]["text"]
+    assert "flock: everything is logged" in "".join(o.get("text", "") for o in flushed)
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name(str(DEMO))
     assert experiment is not None, [e.name for e in client.search_experiments()]
@@ -100,6 +100,6 @@ def test_lineage_and_code_artifacts(demo):
     assert "lineage.json" in names
     lineage = json.loads(open(client.download_artifacts(run_id, "lineage.json")).read())
     assert lineage["schema"] == "flock.lineage/1"
-    assert any("global_train_x_label_with_mapping.csv" in json.dumps(s) for s in lineage["sources"])
+    assert any("global_train_x_label_with_mapping.csv" in json.dumps(s) for s in lineage["data_sources"])
     code = {a.path for a in client.list_artifacts(run_id, "code")}
     assert code, names

@@ -50,10 +50,11 @@ def run_notebook(nb: Any, *, cwd: str | Path, flock: bool, env: dict[str, str] |
             if on_cell is not None and cell.cell_type == "code":
                 on_cell(index, time.perf_counter() - start)
         for code in after or []:
-            cell = new_code_cell(code)
-            client.execute_cell(cell, len(nb.cells), execution_count=client.code_cells_executed + 1,
-                                store_history=False)
-            extra_outputs.append(cell.outputs)
+            nb.cells.append(new_code_cell(code))
+            try:
+                client.execute_cell(nb.cells[-1], len(nb.cells) - 1, store_history=False)
+            finally:
+                extra_outputs.append(nb.cells.pop().outputs)
     return extra_outputs
 
 
