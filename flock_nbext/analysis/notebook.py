@@ -79,6 +79,8 @@ class NotebookLineage:
             try:
                 tree = ast.parse(python_of(source))
             except SyntaxError as exc:
+                if "too many nested" in exc.msg or "too complex" in exc.msg:
+                    return self._fail(index, TOO_DEEP, f"nesting too deep to parse (line {exc.lineno}: {exc.msg})")
                 return self._fail(index, SYNTAX, f"syntax error at line {exc.lineno}: {exc.msg}")
             except (RecursionError, MemoryError):
                 return self._fail(index, TOO_DEEP, "nesting too deep to parse")
