@@ -313,6 +313,8 @@ class Recorder:
             if isinstance(item, Flush):
                 self._guard("write", self._write, ops)
                 ops = []
+                if self._pending_spool():
+                    self._guard("replay", self._replay)
                 if isinstance(item, OnnxRequest):
                     self._onnx(item)
                 if isinstance(item, Close):

@@ -1,0 +1,114 @@
+"""The spool: JSON lines in order, locked per live session, adopted and replayed by the next session."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from sklearn.linear_model import LogisticRegression
+
+from flock_nbext.config import Settings
+from flock_nbext.tracking.records import DatasetRecord, FitRecord, MetricRecord
+from flock_nbext.tracking.session import TrackingSession
+from flock_nbext.tracking.spool import Spool, store_fingerprint
+
+PASSWORD = "Hunter2-very-secret"
+
+
+def ops(n, start=0):
+    return [{"op": "log_batch", "key": "k", "params": {}, "tags": {}, "metrics": [["m", i, i, i]]}
+            for i in range(start, start + n)]
+
+
+def test_spool_keeps_order_on_disk_and_drops_what_was_sent(tmp_path):
+    spool = Spool(tmp_path, "s1", "fp")
+    spool.append(ops(3))
+    spool.append(ops(2, start=3))
+    lines = spool.path.read_text().splitlines()
+    assert json.loads(lines[0]) == {"flock_spool": 1, "store": "fp", "session": "s1"}
+    assert [json.loads(line)["metrics"][0][1] for line in lines[1:]] == [0, 1, 2, 3, 4]
+    spool.drop(2)
+    assert [op["metrics"][0][1] for op in spool.peek(10)] == [2, 3, 4]
+    assert len(spool.path.read_text().splitlines()) == 4
+    spool.drop(3)
+    assert not spool and not spool.path.exists()
+    spool.release()
+
+
+def test_only_unlocked_spools_of_the_same_store_are_adopted(tmp_path):
+    live = Spool(tmp_path, "live", "fp")
+    live.append(ops(1))
+    dead = Spool(tmp_path, "dead", "fp")
+    dead.append(ops(2))
+    dead.release()
+    other = Spool(tmp_path, "other-store", "fp2")
+    other.append(ops(1))
+    other.release()
+    with open(tmp_path / "dead.jsonl", "a") as fh:
+        fh.write('{"op": "log_batch", "ke')  # torn line from a crash
+    adopted = Spool.orphans(tmp_path, "fp", own_session="me")
+    assert [s.session_id for s in adopted] == ["dead"]
+    assert len(adopted[0]) == 2
+    # while adopted it is locked: nobody else takes it
+    assert Spool.orphans(tmp_path, "fp", own_session="someone-else") == []
+    adopted[0].release()
+    live.release()
+
+
+def _fit(model, X, i):
+    return FitRecord(model=model, model_id=f"m{i}", var=f"model_{i}", cls="sklearn.linear_model.LogisticRegression",
+                     params={**model.get_params(), "conn": f"postgresql://u:{PASSWORD}@h/db"},
+                     explicit_params={"C": model.C}, X=X,
+                     inputs=[DatasetRecord(name="q@db", kind="sql", source="SELECT * FROM t",
+                                           database=f"mssql+pyodbc://sa:{PASSWORD}@srv/db", tables=["t"],
+                                           columns=list(X.columns), n_rows=len(X), data=X)],
+                     lineage={"schema": "flock.lineage/1", "url": f"postgresql://u:{PASSWORD}@h/db"},
+                     code=f'PWD = "{PASSWORD}"\nconn = "Server=s;PWD={PASSWORD}"\n')
+
+
+def test_an_unreachable_store_spools_redacted_events_and_the_next_session_replays_them(tmp_path):
+    X = pd.DataFrame(np.random.default_rng(2).random((40, 3)), columns=["a", "b", "c"])
+    y = (X.a > 0.5).astype(int)
+    blocker = tmp_path / "store"
+    blocker.write_text("a file where the store's folder should be")  # SQLite cannot open the store
+    uri = f"sqlite:///{blocker / 'mlflow.db'}"
+    spool_dir = tmp_path / "spool"
+    settings = Settings(tracking_uri=uri, spool_dir=str(spool_dir), flush_interval_ms=50)
+
+    first = TrackingSession(settings, notebook_path="outage.ipynb")
+    for i in range(3):
+        model = LogisticRegression(C=1.0 + i).fit(X, y)
+        first.record(_fit(model, X, i))
+        for step in range(2):
+            first.record(MetricRecord(model_ids=[f"m{i}"], name="loss", value=float(10 * i + step)))
+    assert first.flush(60) is False  # spooled, not delivered
+    assert first.close(60) is False
+    (spool_file,) = spool_dir.glob("*.jsonl")
+    text = spool_file.read_text()
+    assert PASSWORD not in text
+    assert '"op": "start_run"' in text and '"op": "log_model"' in text
+    assert list((spool_dir / "models").rglob("MLmodel"))  # models saved while the store was down
+
+    blocker.unlink()  # the store comes back
+    second = TrackingSession(settings, notebook_path="outage.ipynb")
+    second.record(MetricRecord(model_ids=["nothing"], name="unrelated", value=1.0))
+    assert second.flush(120) is True
+    assert second.close(60) is True
+    assert not list(spool_dir.glob("*.jsonl"))
+
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name("outage.ipynb")
+    fits = client.search_runs([exp.experiment_id], "tags.`flock.kind` = 'fit'", order_by=["attributes.start_time"])
+    assert [r.data.tags["flock.model.var"] for r in fits] == ["model_0", "model_1", "model_2"]
+    for i, run in enumerate(fits):
+        assert run.data.params["C"] == str(1.0 + i)
+        history = client.get_metric_history(run.info.run_id, "loss")
+        assert [m.value for m in sorted(history, key=lambda m: m.step)] == [10.0 * i, 10.0 * i + 1]
+        assert PASSWORD not in json.dumps([run.data.params, run.data.tags])
+        assert run.outputs.model_outputs
+    sessions = client.search_runs([exp.experiment_id], "tags.`flock.kind` = 'session'")
+    assert {r.data.tags["flock.session"] for r in sessions} == {first.session_id, second.session_id}
+    assert all(r.info.status == "FINISHED" for r in sessions)
+    assert not list((spool_dir / "models").rglob("MLmodel"))  # uploaded, then cleaned
