@@ -117,9 +117,7 @@ class NotebookTracker:
         if seen is None:
             return
         dataset = self._remember_dataset(planted, seen)
-        observe_sql = getattr(self.lineage, "observe_sql", None)
-        if callable(observe_sql):  # the lineage graph learns the tables/columns actually read
-            observe_sql(getattr(planted.site, "ref", None), seen.source, seen.tables, seen.columns, seen.database)
+        self._feed_lineage(getattr(planted.site, "ref", None), seen)
         self.send(SqlReadRecord(dataset, cell=self.cell.index, execution_count=self.cell.execution_count))
 
     def _remember_dataset(self, planted: PlantedSite, seen: observe.ReadSeen) -> Any:
@@ -132,6 +130,22 @@ class NotebookTracker:
         if source_id:
             self.datasets[source_id] = dataset
         return dataset
+
+    def _feed_lineage(self, source_id: str | None, seen: observe.ReadSeen) -> None:
+        """Tell the lineage graph what a SQL read really read when the code did not say (a built query)."""
+        observe_sql = getattr(self.lineage, "observe_sql", None)
+        if callable(observe_sql):
+            observe_sql(source_id, seen.source, seen.tables, seen.columns, seen.database)
+            return
+        store = getattr(self.lineage, "store", None)
+        record = getattr(store, "sources", {}).get(source_id) if source_id else None
+        if not isinstance(record, dict):
+            return
+        static_guess = record.get("source") != seen.source  # the code built the query: runtime knows better
+        if seen.tables and (static_guess or not record.get("tables")):
+            record["tables"] = list(seen.tables)
+        if seen.columns and (static_guess or record.get("columns") is None):
+            record["columns"] = list(seen.columns)
 
     def _on_fit(self, planted: PlantedSite, operands: dict, result: Any) -> None:
         from ..tracking.records import FitRecord

@@ -109,7 +109,7 @@ def test_sql_reads_feed_the_lineage_and_the_tracking_store(notebook, tmp_path):
                       "clf = LogisticRegression().fit(loans[['amount', 'term']], loans['defaulted'])")
     assert notebook.flush()
     lineage = notebook.ext.tracker.lineage.to_json()
-    assert any("loans" in (s.get("tables") or []) for s in lineage["sources"])
+    assert any("loans" in (s.get("tables") or []) for s in lineage["data_sources"])
     [fit] = notebook.ext.tracker.fits.values()
     assert [d.source for d in fit.inputs] == ["SELECT amount, term, defaulted FROM loans"]
     assert fit.features == ["amount", "term"] and fit.label == "defaulted"
@@ -117,3 +117,15 @@ def test_sql_reads_feed_the_lineage_and_the_tracking_store(notebook, tmp_path):
     run = MlflowClient().get_run(run_id)
     assert any("SELECT amount, term, defaulted FROM loans" in json.dumps(i.dataset.source)
                for i in run.inputs.dataset_inputs)
+
+
+def test_a_query_built_at_runtime_fills_in_the_lineage_tables_and_columns(notebook, tmp_path):
+    db = tmp_path / "loans.db"
+    seed_sqlite(db)
+    notebook.run_cell(f"import sqlite3, random\ncon = sqlite3.connect({str(db)!r})\n"
+                      "table = random.choice(['loans'])\n"
+                      "rows = con.execute('SELECT grade, term FROM ' + table).fetchall()")
+    [source] = notebook.ext.tracker.lineage.to_json()["data_sources"]
+    assert source["tables"] == ["loans"] and source["columns"] == ["grade", "term"]
+    [dataset] = sql_datasets(notebook)
+    assert dataset.source == "SELECT grade, term FROM loans" and dataset.source_id == source["id"]
