@@ -21,7 +21,7 @@ from .graph import DEFAULT_OPSET, GraphBuilder, decide, finish, preprocess
 from .lowering import NumericTree, lower
 
 NAME = "gemm"
-MAX_PATH_ENTRIES = 1 << 24  # T * I * L float32 entries of C (64 MiB)
+MAX_PATH_ENTRIES = 1 << 22  # T * I * L: entries of C (16 MiB) and multiply-adds per row
 
 
 def applicable(ensemble: TreeEnsemble) -> str | None:

@@ -1,0 +1,126 @@
+"""Backends: the graph contract, exact decisions on hand-made trees, applicability and options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flock_nbext.conversion.backends import REGISTRY, Backend, BackendRegistry
+from flock_nbext.conversion.ir import LIGHTGBM_ZERO_THRESHOLD, TreeEnsemble, make_tree
+from flock_nbext.errors import ConversionError
+from tests.conversion.conftest import run_onnx
+from tests.conversion.test_parity import compiled_case
+
+BACKENDS = REGISTRY.names()
+
+
+def _stump_ensemble(threshold, op="<=", *, missing_left=False, task="regression", **kw):
+    """One split on feature 0: left leaf 1.0, right leaf 2.0 (classifier: raw -1 / +1)."""
+    values = [0.0, 1.0, 2.0] if task == "regression" else [0.0, -1.0, 1.0]
+    tree = make_tree([0, -1, -1], [threshold, np.nan, np.nan], [1, -1, -1], [2, -1, -1],
+                     [missing_left, False, False], values, op=op)
+    extra = {"post_transform": "sigmoid", "classes": np.array(["no", "yes"])} if task == "binary" else {}
+    return TreeEnsemble(n_features=2, task=task, n_outputs=1, base_score=np.zeros(1), trees=(tree,),
+                        **extra, **kw)
+
+
+def test_registry_lists_the_four_strategies_and_refuses_duplicates():
+    assert BACKENDS == ["tree_ensemble", "gemm", "tree_traversal", "perfect_tree_traversal"]
+    registry = BackendRegistry()
+    registry.register(Backend("x", "x", ".gemm"))
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(Backend("x", "y", ".gemm"))
+    with pytest.raises(ConversionError, match="no strategy named 'nope'; known: tree_ensemble"):
+        REGISTRY.get("nope")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_decisions_are_exact_beside_float64_and_float32_thresholds(backend):
+    strategy = REGISTRY.get(backend)
+    lo, on, hi = np.nextafter(np.float32(0.1), np.float32(0)), np.float32(0.1), np.nextafter(np.float32(0.1), 1)
+    X = np.array([[lo, 0], [on, 0], [hi, 0], [np.nan, 0], [np.inf, 0], [-np.inf, 0]], dtype=np.float32)
+    # double(x) <= 0.1: float32(0.1) is above 0.1, so only `lo` goes left; NaN goes right
+    got = run_onnx(strategy.build(_stump_ensemble(0.1)), X)["variable"][:, 0]
+    np.testing.assert_array_equal(got, [1, 2, 2, 2, 2, 1])
+    # x < float32(0.1) (XGBoost): `on` goes right; NaN follows the default direction (left)
+    got = run_onnx(strategy.build(_stump_ensemble(float(on), "<", missing_left=True)), X)["variable"][:, 0]
+    np.testing.assert_array_equal(got, [1, 2, 2, 1, 2, 1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lightgbm_input_rules_tiny_values_are_zero_and_zero_can_be_missing(backend):
+    strategy = REGISTRY.get(backend)
+    ensemble = _stump_ensemble(-LIGHTGBM_ZERO_THRESHOLD, zero_threshold=LIGHTGBM_ZERO_THRESHOLD)
+    X = np.array([[-1e-35, 0], [-2e-35, 0], [1e-36, 0]], dtype=np.float32)  # -1e-35f is read as 0 > t
+    np.testing.assert_array_equal(run_onnx(strategy.build(ensemble), X)["variable"][:, 0], [2, 1, 2])
+    zero_missing = _stump_ensemble(1.0, missing_left=False, zero_threshold=LIGHTGBM_ZERO_THRESHOLD,
+                                   zero_as_missing=frozenset({0}))
+    X = np.array([[0, 0], [-0.0, 0], [1e-36, 0], [0.5, 0], [np.nan, 0]], dtype=np.float32)
+    np.testing.assert_array_equal(run_onnx(strategy.build(zero_missing), X)["variable"][:, 0], [2, 2, 2, 1, 2])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", ["lightgbm-multiclass", "sklearn-random-forest-regressor",
+                                  "sklearn-extra-trees-two-outputs"])
+def test_graph_contract(case, backend):
+    import onnx
+
+    _, ensemble, rows = compiled_case(case)
+    model = REGISTRY.get(backend).build(ensemble)
+    onnx.checker.check_model(model, full_check=True)
+    (x,) = model.graph.input
+    assert x.name == "X" and x.type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    dims = x.type.tensor_type.shape.dim
+    assert dims[0].dim_param == "N" and dims[1].dim_value == ensemble.n_features
+    assert "ZipMap" not in {n.op_type for n in model.graph.node}
+    for n in (1, 7):
+        out = run_onnx(model, rows[:n])
+        if ensemble.task == "regression":
+            assert list(out) == ["variable"] and out["variable"].shape == (n, ensemble.n_outputs)
+            assert out["variable"].dtype == np.float32
+        else:
+            assert list(out) == ["label", "probabilities"]
+            assert out["label"].shape == (n,) and out["label"].dtype == np.int64
+            assert out["probabilities"].shape == (n, ensemble.n_classes)
+            assert out["probabilities"].dtype == np.float32
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_binary_classifier_gives_two_probability_columns_and_label_indices(backend):
+    model = REGISTRY.get(backend).build(_stump_ensemble(0.0, task="binary"))
+    out = run_onnx(model, np.array([[-1, 0], [1, 0]], dtype=np.float32))
+    np.testing.assert_allclose(out["probabilities"], [[1 - 1 / (1 + np.e), 1 / (1 + np.e)],
+                                                      [1 / (1 + np.e), 1 - 1 / (1 + np.e)]], rtol=1e-6)
+    np.testing.assert_array_equal(out["label"], [0, 1])
+
+
+def test_applicability_gives_reasons_and_build_refuses():
+    _, deep, _ = compiled_case("sklearn-extra-tree-classifier")
+    assert REGISTRY.get("tree_traversal").applicable(deep) is None
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 3)).astype(np.float32)
+    from flock_nbext.conversion.frontends import to_ir
+
+    big = to_ir(DecisionTreeRegressor(random_state=0).fit(X, rng.normal(size=3000)))  # ~3000 leaves, deep
+    reason = REGISTRY.get("perfect_tree_traversal").applicable(big)
+    assert reason is not None and reason.startswith(f"depth {big.max_depth} > ")
+    with pytest.raises(ConversionError, match="perfect_tree_traversal does not apply: depth"):
+        REGISTRY.get("perfect_tree_traversal").build(big)
+    reason = REGISTRY.get("gemm").applicable(big)
+    assert reason is not None and "too large for GEMM" in reason
+    assert REGISTRY.get("tree_ensemble").applicable(big) is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_float64_accumulation_keeps_a_thousand_trees_within_tolerance(backend):
+    model, ensemble, rows = compiled_case("sklearn-gradient-boosting-1000-trees")
+    strategy = REGISTRY.get(backend)
+    expected = model.predict(rows)
+    exact = run_onnx(strategy.build(ensemble, accumulate="float64"), rows)["variable"][:, 0]
+    fast = run_onnx(strategy.build(ensemble, accumulate="float32"), rows)["variable"][:, 0]
+    assert np.abs(exact - expected).max() <= np.abs(fast - expected).max() + 1e-7
+    np.testing.assert_allclose(exact, expected, atol=1e-5, rtol=1e-6)
+    with pytest.raises(ValueError, match="accumulate"):
+        strategy.build(ensemble, accumulate="float16")
