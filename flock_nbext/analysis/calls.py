@@ -181,7 +181,7 @@ class CallMixin:
         metrics = [v for v in values if isinstance(v, Metric)]
         if metrics:
             return with_deps(metrics[0], deps)
-        return Unknown(self.text(node), deps)
+        return Unknown(node=node, deps=deps)
 
     def unknown_call(self, qualname: str, node, args: Args) -> Value:
         """A library not in the knowledge base: classes become objects that may turn out to be models."""
@@ -229,14 +229,14 @@ class CallMixin:
             try:
                 return Const({"str": str, "int": int, "float": float, "bool": bool}[name](first.value), first.deps)
             except (TypeError, ValueError):
-                return Unknown(self.text(node), args.deps)
+                return Unknown(node=node, deps=args.deps)
         if name == "open":
             return Instance("file", attrs={"_path": source_text(first, args.node([0, "file"])) if first else None},
                             deps=args.deps)
         if name == "next" and first is not None:
             return self.element_of(first, node)
         if name in ("print", "len", "isinstance", "type", "repr", "hasattr", "id", "display"):
-            return Unknown(self.text(node), args.deps)
+            return Unknown(node=node, deps=args.deps)
         if name in ("max", "min", "sum", "abs", "round", "float", "int"):
             return self.generic_result(node, args)
         if name == "super":
@@ -349,7 +349,7 @@ class CallMixin:
             if method is not None:
                 return self.call_function(method, node, args, bound_self=inst)
         if kind == "bunch":
-            return Unknown(self.text(node), inst.deps)
+            return Unknown(node=node, deps=inst.deps)
         return self.generic_result(node, args, None if kind in ("loss_value", "history") else inst)
 
     def connection_method(self, inst: Instance, attr: str, node, args: Args, recv_node) -> Value:
@@ -376,7 +376,7 @@ class CallMixin:
             sources = frozenset([sid]) if sid else frozenset()
             return Data(sources, ColumnSet.of(columns) if columns else ColumnSet.all(), False,
                         inst.deps | (frozenset([sid]) if sid else frozenset()))
-        return Unknown(self.text(node), inst.deps | args.deps)
+        return Unknown(node=node, deps=inst.deps | args.deps)
 
     def add_sql_source(self, text: str | None, node, kind_word: str, function: str):
         shape = parse_query(text or "")
@@ -420,12 +420,12 @@ class CallMixin:
                                                   **{k: v.value for k, v in args.keywords.items()})
                     return Const(result, recv.deps | args.deps)
                 except Exception:  # the user's own format string does not fit its arguments
-                    return Unknown(self.text(node), args.deps)
+                    return Unknown(node=node, deps=args.deps)
             if attr == "format":
                 return Unknown(re.sub(r"\{[^{}]*\}", "{?}", value), recv.deps | args.deps)
             if attr in ("joinpath",) and all(isinstance(a, Const) for a in args.positional):
                 return Const(posixpath.join(value, *[str(a.value) for a in args.positional]), recv.deps)
-            return Unknown(self.text(node), recv.deps | args.deps)
+            return Unknown(node=node, deps=recv.deps | args.deps)
         if isinstance(value, list) and recv_node is not None:
             new = list(value)
             try:
@@ -445,9 +445,9 @@ class CallMixin:
                 elif attr in ("copy",):
                     return recv
                 else:
-                    return Unknown(self.text(node), recv.deps)
+                    return Unknown(node=node, deps=recv.deps)
             except (ValueError, TypeError, AttributeError):
-                return Unknown(self.text(node), recv.deps)
+                return Unknown(node=node, deps=recv.deps)
             self.rebind(recv_node, Const(new), node)
             return Const(None)
         if isinstance(value, dict):
@@ -469,7 +469,7 @@ class CallMixin:
                 new.update({k: v.value for k, v in args.keywords.items() if isinstance(v, Const)})
                 self.rebind(recv_node, Const(new), node)
                 return Const(None)
-        return Unknown(self.text(node), recv.deps | args.deps)
+        return Unknown(node=node, deps=recv.deps | args.deps)
 
     def seq_method(self, recv: Seq, attr, node, args: Args, recv_node) -> Value:
         if recv.kind == "dict":

@@ -54,7 +54,7 @@ class FrameMixin:
         if role == "unknown_columns":
             return data.with_cols(ColumnSet.unknown(f"{attr} of the data"))
         if role == "opaque" or attr.startswith("_") or attr in self.kb.frame_methods:
-            return Unknown(self.text(node), data.deps)
+            return Unknown(node=node, deps=data.deps)
         if data.series:  # df.date.dt.month, s.str.len: a property of the same column
             return data
         return data.with_cols(data.cols.select([attr]), series=True)  # df.Age
@@ -130,7 +130,7 @@ class FrameMixin:
             try:
                 return Const(names.cols.names[key.value], names.deps)
             except IndexError:
-                return Unknown(self.text(node), names.deps)
+                return Unknown(node=node, deps=names.deps)
         if isinstance(key, Const) and isinstance(key.value, slice) and names.cols.kind == COLUMNS:
             return ColumnNames(ColumnSet.of(names.cols.names[key.value]), names.deps)
         return ColumnNames(ColumnSet.positional(self.text(node)), names.deps | key.deps)
@@ -317,7 +317,7 @@ class FrameMixin:
         if role == "reduce":
             return data.with_cols(ColumnSet.unknown(f"{attr}() of the data"), deps=deps)
         if role == "sink":
-            return Unknown(self.text(node), deps)
+            return Unknown(node=node, deps=deps)
         if role == "apply":
             func = args.pos(0) or args.kw("func")
             if isinstance(func, Function):
@@ -407,7 +407,7 @@ class FrameMixin:
             return Data(sources, ColumnSet.all(), False, bunch.deps)
         if attr == "target":
             return Data(sources, ColumnSet.of(["target"]), True, bunch.deps)
-        return Unknown(self.text(node), bunch.deps)
+        return Unknown(node=node, deps=bunch.deps)
 
 
 def _single_arg(interp, value):

@@ -98,6 +98,10 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         return (self.frame.cell, getattr(node, "lineno", self.stmt_line))
 
     def text(self, node) -> str:
+        if isinstance(node, ast.Name):  # the common cases, without unparse
+            return node.id
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return f"{node.value.id}.{node.attr}"
         try:
             return ast.unparse(node)
         except Exception:  # unparse of odd nodes from other tools
@@ -393,7 +397,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     deps |= self.ev(child).deps
-            return Unknown(self.text(node), frozenset(deps))
+            return Unknown(node=node, deps=frozenset(deps))
         return handler(node)
 
     def ev_Constant(self, node) -> Value:
@@ -420,7 +424,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         if isinstance(base, ColumnNames):
             if node.attr == "values":
                 return base
-            return Unknown(self.text(node), base.deps)
+            return Unknown(node=node, deps=base.deps)
         if isinstance(base, Model):
             return self.model_attribute(base, node.attr, node)
         if isinstance(base, Instance) and base.kind == "groupby" and not node.attr.startswith("_"):
@@ -437,7 +441,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             return base
         if isinstance(base, Metric):
             return base
-        return Unknown(self.text(node), base.deps)
+        return Unknown(node=node, deps=base.deps)
 
     def ev_Subscript(self, node) -> Value:
         base = self.ev(node.value)
@@ -461,15 +465,15 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
                         return with_deps(v, deps)
             elif isinstance(index, int) and -len(base.items) <= index < len(base.items):
                 return with_deps(base.items[index], deps)
-            return Unknown(self.text(node), deps)
+            return Unknown(node=node, deps=deps)
         if isinstance(base, Const) and isinstance(key, Const):
             try:
                 value = base.value[key.value]
             except Exception:  # any lookup error of a literal: not a constant after all
-                return Unknown(self.text(node), deps)
+                return Unknown(node=node, deps=deps)
             return Const(value, deps)
         if isinstance(base, Const) and isinstance(key, Unknown) and isinstance(base.value, (list, tuple)):
-            return Unknown(self.text(node), deps)
+            return Unknown(node=node, deps=deps)
         if isinstance(base, Instance) and base.kind == "groupby":
             return self.groupby_subscript(base, key)
         if isinstance(base, Instance) and isinstance(key, Const) and str(key.value) in base.attrs:
@@ -480,14 +484,14 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             return base
         if isinstance(base, Ref) and base.qualname in ("numpy.c_", "numpy.r_"):
             return self.combine_values(seq_items(key) or [key], axis=1 if base.qualname.endswith("c_") else 0)
-        return Unknown(self.text(node), deps)
+        return Unknown(node=node, deps=deps)
 
     def ev_Slice(self, node) -> Value:
         parts = [self.ev(p) for p in (node.lower, node.upper, node.step)]
         deps = frozenset().union(*(p.deps for p in parts))
         if all(isinstance(p, Const) for p in parts):
             return Const(slice(*(p.value for p in parts)), deps)
-        return Unknown(self.text(node), deps)
+        return Unknown(node=node, deps=deps)
 
     def ev_Tuple(self, node) -> Value:
         items = [self.ev(e) for e in node.elts]
@@ -560,7 +564,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
                         raise ValueError
                     return Const(fn(left.value, right.value), deps)
                 except Exception:  # arithmetic errors of the user's own constants
-                    return Unknown(self.text(node), deps)
+                    return Unknown(node=node, deps=deps)
         if isinstance(op, ast.Div) and isinstance(left, Const) and isinstance(left.value, str):
             return Unknown(left.value + "/{" + self.text(getattr(node, "right", node)) + "}", deps)
         if isinstance(left, (ColumnNames, Const)) and isinstance(right, (ColumnNames, Const)):
@@ -583,7 +587,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         if isinstance(right, Unknown) and isinstance(left, Const) and isinstance(left.value, str):
             if isinstance(op, ast.Add):
                 return Unknown(left.value + "{" + self.text(getattr(node, "right", node)) + "}", deps)
-        return Unknown(self.text(node), deps)
+        return Unknown(node=node, deps=deps)
 
     def ev_UnaryOp(self, node) -> Value:
         value = self.ev(node.operand)
@@ -596,7 +600,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             return Const(not value.value, value.deps)
         if isinstance(value, (Data, Pred)):
             return value
-        return Unknown(self.text(node), value.deps)
+        return Unknown(node=node, deps=value.deps)
 
     def ev_Compare(self, node) -> Value:
         values = [self.ev(node.left)] + [self.ev(c) for c in node.comparators]
@@ -613,7 +617,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             return self.data_arith(datas, deps)
         if isinstance(values[0], ColumnNames) and isinstance(node.ops[0], ast.NotEq) and isinstance(values[1], Const):
             return Instance("column_mask", attrs={"drop": values[1].value, "of": values[0]})
-        return Unknown(self.text(node), deps)
+        return Unknown(node=node, deps=deps)
 
     def ev_BoolOp(self, node) -> Value:
         values = [self.ev(v) for v in node.values]
@@ -621,7 +625,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         datas = [v for v in values if isinstance(v, Data)]
         if datas:
             return self.data_arith(datas, deps)
-        return Unknown(self.text(node), deps)
+        return Unknown(node=node, deps=deps)
 
     def ev_IfExp(self, node) -> Value:
         test = self.ev(node.test)
@@ -718,6 +722,6 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
             if isinstance(value, (Data, Pred, Model, Metric)):
                 return value
             del items
-            return Unknown(self.text(node), value.deps | iterable.deps)
+            return Unknown(node=node, deps=value.deps | iterable.deps)
         finally:
             self.scope = saved

@@ -30,7 +30,8 @@ class NotebookLineage:
         self._global_lines = global_lines
         self._sources: dict[int, str] = {}
         self._line_counts: dict[int, int] = {}
-        self._offsets: dict[int, int] | None = None
+        self._offsets: dict[int, int] | None = {}
+        self._last_index = -1
         self._next_index = 0
         self.unparsable: dict[int, tuple[str, str]] = {}
         self.store = LineageStore(self._label)
@@ -38,6 +39,19 @@ class NotebookLineage:
         self.script = False
 
     # -- positions ------------------------------------------------------------------------------
+    def _count_lines(self, index: int, count: int) -> None:
+        """Keep line offsets current: appending a cell is O(1), editing an earlier one recomputes."""
+        previous = self._line_counts.get(index)
+        self._line_counts[index] = count
+        if previous == count:
+            return
+        if self._offsets is not None and previous is None and index > self._last_index:
+            last = self._last_index
+            self._offsets[index] = (self._offsets[last] + self._line_counts[last]) if last >= 0 else 0
+        else:
+            self._offsets = None
+        self._last_index = max(self._last_index, index)
+
     def _offset(self, cell) -> int:
         if cell is None or self.script:
             return 0
@@ -70,8 +84,7 @@ class NotebookLineage:
             self.store.supersede_cell(index, execution_count)
         self.unparsable.pop(index, None)
         self._sources[index] = source
-        self._line_counts[index] = source.count("\n") + 1
-        self._offsets = None
+        self._count_lines(index, source.count("\n") + 1)
         self.store.touched = []
         if tree is None:
             if len(source) > MAX_CELL_CHARS:

@@ -25,20 +25,29 @@ class LineageStore:
         self.history: list[dict] = []
         self.graph = nx.DiGraph()
         self._source_count = 0
-        self._used_ids: set[str] = set()
+        self._used_ids: dict[str, int] = {}
         self.touched: list[tuple[str, str]] = []  # (collection, id) added or changed by the current cell
+        self._by_cell: dict = {}  # cell -> [(collection, id)] it created, so a re-run costs that cell only
 
     # -- ids ----------------------------------------------------------------------------------
     def _unique(self, base: str) -> str:
-        rid, n = base, 1
-        while rid in self._used_ids:
+        """``base``, or ``base#2``, ``base#3``... when a cell re-run or a loop made it before."""
+        n = self._used_ids.get(base, 0) + 1
+        self._used_ids[base] = n
+        rid = base if n == 1 else f"{base}#{n}"
+        while rid in self._used_ids and n > 1:  # "x#2" could itself be a base written by the user
             n += 1
+            self._used_ids[base] = n
             rid = f"{base}#{n}"
-        self._used_ids.add(rid)
+        if n > 1:
+            self._used_ids[rid] = 1
         return rid
 
     def touch(self, collection: str, rid: str) -> None:
         self.touched.append((collection, rid))
+
+    def _created(self, collection: str, rid: str, cell_key) -> None:
+        self._by_cell.setdefault(cell_key, []).append((collection, rid))
 
     # -- records ------------------------------------------------------------------------------
     def add_source(self, *, kind: str, source: str, tables, columns, var, pos: Pos, cell_key) -> str:
@@ -53,6 +62,7 @@ class LineageStore:
         self.sources[rid] = {"id": rid, "kind": kind, "source": source, "tables": list(tables),
                              "columns": None if columns is None else list(columns), "var": var,
                              "_pos": pos, "_cell": cell_key}
+        self._created("sources", rid, cell_key)
         self.graph.add_node(rid, kind="source", label=source, _pos=pos)
         self.touch("sources", rid)
         return rid
@@ -65,6 +75,7 @@ class LineageStore:
                                               "label": None},
                             "_pos": pos, "_fit_pos": None, "_cell": cell_key, "_role": role,
                             "_absorbed": False, "_fitted": False}
+        self._created("models", rid, cell_key)
         self.graph.add_node(rid, kind="model", label=f"{cls.rsplit('.', 1)[-1]} {var or ''}".strip(), _pos=pos)
         self.touch("models", rid)
         return rid
@@ -78,6 +89,7 @@ class LineageStore:
                              "models": models, "_pos": pos, "_cell": cell_key}
         if len(models) > 1:
             self.metrics[rid]["model"] = None
+        self._created("metrics", rid, cell_key)
         self.graph.add_node(rid, kind="metric", label=short, _pos=pos)
         for m in models:
             self.graph.add_edge(m, rid)
@@ -101,8 +113,7 @@ class LineageStore:
     # -- re-executed cells --------------------------------------------------------------------
     def supersede_cell(self, cell_key, execution_count) -> None:
         """Move what an earlier run of ``cell_key`` created into history."""
-        for name in ("sources", "models", "metrics"):
-            table = getattr(self, name)
-            for rid in [r for r, rec in table.items() if rec["_cell"] == cell_key]:
-                rec = table.pop(rid)
+        for name, rid in self._by_cell.pop(cell_key, ()):
+            rec = getattr(self, name).pop(rid, None)
+            if rec is not None:
                 self.history.append({"collection": name, "superseded_by_execution": execution_count, "item": rec})

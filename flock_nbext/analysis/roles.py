@@ -90,7 +90,7 @@ class RoleMixin:
             if isinstance(data, Pred):
                 return with_deps(data, args.deps)
             return Data(data.sources, cols if cols is not None else data.cols, bool(entry.get("series")), args.deps)
-        return Unknown(self.text(node), args.deps)
+        return Unknown(node=node, deps=args.deps)
 
     def role_concat(self, entry, node, args) -> Value:
         objs = args.get(entry.get("data"))
@@ -130,7 +130,7 @@ class RoleMixin:
             first = args.pos(0)
             if isinstance(first, Const):
                 return first
-            return Unknown(self.text(node), args.deps)
+            return Unknown(node=node, deps=args.deps)
         if isinstance(value, Data):
             if entry.get("columns") == "unknown":
                 return value.with_cols(ColumnSet.unknown(f"columns made by {entry.name}"), deps=args.deps)
@@ -158,7 +158,7 @@ class RoleMixin:
                 return Seq((value, value), "list", deps=args.deps)
             out.extend([with_deps(value, args.deps), with_deps(value, args.deps)])
         if not out:
-            return Unknown(self.text(node), args.deps)
+            return Unknown(node=node, deps=args.deps)
         return Seq(tuple(out), "list", deps=args.deps)
 
     def role_splitter(self, entry, node, args) -> Value:
@@ -180,7 +180,7 @@ class RoleMixin:
         return TrainSet(None, None, options, args.deps)
 
     def role_model_load(self, entry, node, args) -> Value:
-        return Unknown(self.text(node), args.deps)
+        return Unknown(node=node, deps=args.deps)
 
     def role_connect(self, entry, node, args) -> Value:
         return Instance("connection", entry.name.rsplit(".", 1)[0], {"dialect": entry.get("dialect")},
@@ -188,15 +188,15 @@ class RoleMixin:
 
     def role_sql_text(self, entry, node, args) -> Value:
         value = args.get(entry.get("text"))
-        return value if value is not None else Unknown(self.text(node), args.deps)
+        return value if value is not None else Unknown(node=node, deps=args.deps)
 
     def role_opaque(self, entry, node, args) -> Value:
-        return Unknown(self.text(node), args.deps)
+        return Unknown(node=node, deps=args.deps)
 
     role_torch_base = role_opaque
 
     def role_cv_train(self, entry, node, args) -> Value:
-        return Unknown(self.text(node), args.deps)
+        return Unknown(node=node, deps=args.deps)
 
     def role_path_join(self, entry, node, args) -> Value:
         parts = []
@@ -209,7 +209,7 @@ class RoleMixin:
                 parts.append(value.text if isinstance(value, Unknown) and value.text and "{" in value.text
                              else "{" + self.text(arg) + "}")
         if not parts:
-            return Unknown(self.text(node), args.deps)
+            return Unknown(node=node, deps=args.deps)
         joined = posixpath.join(*parts)
         return Const(joined, args.deps) if known else Unknown(joined, args.deps)
 

@@ -167,7 +167,7 @@ class TrainingMixin:
             return Instance("params", attrs={"models": [model.id]}, deps=deps)
         if attr in SAME_MODEL:
             return with_deps(model, deps)
-        return Unknown(self.text(node), deps)
+        return Unknown(node=node, deps=deps)
 
     def fit_method(self, model, rec, attr, node, args, recv_node, receiver, deps) -> Value:
         cls = rec["class"]
@@ -200,7 +200,7 @@ class TrainingMixin:
         if attr in ("labels_", "oof_prediction_", "oob_prediction_", "oob_decision_function_", "fittedvalues",
                     "resid", "predicted_labels_"):
             return Pred(frozenset([model.id]), model.deps)
-        return Unknown(self.text(node), model.deps)
+        return Unknown(node=node, deps=model.deps)
 
     def model_call(self, model: Model, node, args) -> Value:
         """``model(xb)``: a forward pass (torch/keras); its input is what the model trains on."""

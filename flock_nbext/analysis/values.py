@@ -20,10 +20,25 @@ class Value:
 
 @dataclass(frozen=True, eq=False)
 class Unknown(Value):
-    """Nothing useful is known (an unknown library, a computed value)."""
+    """Nothing useful is known (an unknown library, a computed value).
 
-    text: str = ""
+    ``text`` is what the code wrote; given as ``node`` it is unparsed only when asked for.
+    """
+
+    label: str = ""
     deps: frozenset = frozenset()
+    node: object = None
+
+    @property
+    def text(self) -> str:
+        if self.label or self.node is None:
+            return self.label
+        import ast
+
+        try:
+            return ast.unparse(self.node)
+        except Exception:  # odd nodes from other tools
+            return "<expr>"
 
 
 @dataclass(frozen=True, eq=False)
