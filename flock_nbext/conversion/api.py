@@ -43,8 +43,7 @@ def convert(model: Any, sample: Any = None, batch_size: int = 1, threads: int | 
     if original.n_features is None and given is None:
         raise ConversionError(f"{original.name} does not say how many features it takes: pass a sample")
     n_features = original.n_features if original.n_features is not None else given.X.shape[1]
-    rows = given if given is not None else _synthetic(plan.ensemble, n_features)
-    rows = _rows_the_model_accepts(original, rows, synthetic=given is None)
+    rows = _validation_rows(original, given, plan.ensemble, n_features)
 
     optimize = None
     if optimization is not None:
@@ -109,6 +108,23 @@ def extra_candidates(wanted: Sequence[Any] | None) -> bool:
     """Whether the caller added Candidate objects of their own."""
     return wanted is not None and any(isinstance(w, candidates_mod.Candidate) for w in
                                       ([wanted] if isinstance(wanted, candidates_mod.Candidate) else wanted))
+
+
+def _validation_rows(original: Any, given: sample_mod.Sample | None, ensemble: Any,
+                     n_features: int) -> sample_mod.Sample:
+    """The caller's rows, plus (for tree ensembles) rows synthesised on and beside every threshold.
+
+    A caller's sample rarely holds a value exactly on a split threshold, so for trees it is always
+    topped up with the synthetic boundary, NaN and categorical rows; timing uses the caller's rows.
+    """
+    if given is not None:
+        given = _rows_the_model_accepts(original, given, synthetic=False)
+        if ensemble is None:
+            return given
+    synthetic = _rows_the_model_accepts(original, _synthetic(ensemble, n_features), synthetic=True)
+    if given is None:
+        return synthetic
+    return sample_mod.Sample(np.vstack([given.X, synthetic.X]), np.concatenate([given.kinds, synthetic.kinds]))
 
 
 def _synthetic(ensemble: Any, n_features: int) -> sample_mod.Sample:

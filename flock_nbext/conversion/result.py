@@ -45,7 +45,7 @@ class ConversionReport(list):
             lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in body]
             return "\n".join(lines) + "\n\n\\* chosen\n"
         widths = [max(len(h), *(len(c) for c in col)) for h, col in zip(headers, zip(*body, strict=True), strict=True)]
-        fmt_row = "  ".join("{:<%d}" % w for w in widths)
+        fmt_row = "  ".join(f"{{:<{w}}}" for w in widths)
         lines = [fmt_row.format(*headers).rstrip(), fmt_row.format(*("-" * w for w in widths))]
         lines += [fmt_row.format(*cells).rstrip() for cells in body]
         return "\n".join(lines) + "\n* chosen\n"
@@ -131,6 +131,14 @@ class ConversionResult:
     def report_table(self, fmt: str = "text") -> str:
         """The report as aligned text or Markdown ("markdown")."""
         return self.report.table(fmt)
+
+    def __repr__(self) -> str:
+        return (f"ConversionResult(candidate={self.candidate!r}, speedup={self.speedup}, "
+                f"n_features={self.n_features}, input_name={self.input_name!r})")
+
+    def _repr_markdown_(self) -> str:
+        """Notebooks show the report table."""
+        return f"**flock convert**: `{self.candidate}`\n\n" + self.report.table("markdown")
 
     def serving_model(self) -> Any:
         """The graph for serving: for classifiers "label" carries the original class labels."""

@@ -65,8 +65,11 @@ def test_hist_gradient_boosting(data):
     y3 = np.digitize(X[:, 0], [-0.5, 0.5])
     hgb = HistGradientBoostingClassifier(max_iter=15, random_state=0).fit(X, y3)
     result = convert(hgb, X[:200], **FAST)
-    np.testing.assert_allclose(result.predict_proba(X), hgb.predict_proba(X), atol=1e-5)
-    np.testing.assert_array_equal(result.predict(X), hgb.predict(X))
+    # ONNX takes float32: the original is exact on the same float32 rows. (On float64 rows HGB itself
+    # answers differently for a few values that float32 rounding moves across a threshold.)
+    X32 = X.astype(np.float32)
+    np.testing.assert_allclose(result.predict_proba(X32), hgb.predict_proba(X32), atol=1e-5)
+    np.testing.assert_array_equal(result.predict(X32), hgb.predict(X32))
 
 
 def test_pipeline_with_a_linear_model_goes_through_skl2onnx(data):
