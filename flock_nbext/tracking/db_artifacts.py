@@ -121,14 +121,21 @@ def _warn_password_in_uri(uri: str) -> None:
 
 
 def _register_late() -> None:
-    """Register our entry points when MLflow could not (it was first imported by this very module)."""
-    registered = artifact_repository_registry.get_registered_artifact_repositories()
-    if registered.get("postgresql") is not DatabaseArtifactRepository:
-        from importlib.metadata import entry_points
+    """Register our entry points when MLflow could not (it was first imported by this very module).
 
-        for ep in entry_points(group="mlflow.artifact_repository"):
-            if ep.value == f"{__name__}:{DatabaseArtifactRepository.__name__}" and ep.name not in registered:
-                registered[ep.name] = DatabaseArtifactRepository
+    When MLflow imports us from its own entry-point loop, the registry module is still half
+    initialised; its registry object already exists then, and registering twice is harmless.
+    """
+    registry = getattr(artifact_repository_registry, "_artifact_repository_registry", None)
+    if registry is None:
+        return
+    from importlib.metadata import entry_points
+
+    registered = registry.get_registered_artifact_repositories()
+    target = f"{__name__}:{DatabaseArtifactRepository.__name__}"
+    for ep in entry_points(group="mlflow.artifact_repository"):
+        if ep.value == target and ep.name not in registered:
+            registry.register(ep.name, DatabaseArtifactRepository)
 
 
 _register_late()

@@ -100,7 +100,7 @@ def parse_location(uri: str) -> DatabaseLocation:
     password = unquote(parts.password) if parts.password is not None else None
     if password is None:
         password = _password_from_environment(DRIVERS[scheme])
-    url = URL.create(DRIVERS[scheme], username=username, password=password, host=_host(parts),
+    url = URL.create(_available_driver(DRIVERS[scheme]), username=username, password=password, host=_host(parts),
                      port=port, database=database, query=query)
     return DatabaseLocation(url=url, root=root)
 
@@ -154,6 +154,15 @@ def _split_sqlite(uri: str, netloc: str, path: str) -> tuple[str, str]:
         if os.path.isfile(candidate) or segments[i - 1].lower().endswith(SQLITE_SUFFIXES):
             return candidate, normalize_path("/".join(segments[i:]), allow_empty=True)
     return prefix + "/".join(segments), ""
+
+
+def _available_driver(driver: str) -> str:
+    """psycopg2 locations run on psycopg 3 when only that is installed (same server, same SQL)."""
+    from importlib.util import find_spec
+
+    if driver == "postgresql+psycopg2" and find_spec("psycopg2") is None and find_spec("psycopg"):
+        return "postgresql+psycopg"
+    return driver
 
 
 def _password_from_environment(driver: str) -> str | None:
