@@ -8,6 +8,7 @@ and the right default for the long tail.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from .columns import ALL_EXCEPT, COLUMNS, ColumnSet
 from .values import Bound, ColumnNames, Const, Data, Function, Instance, Pred, Seq, Unknown, Value, with_deps
@@ -45,6 +46,8 @@ class FrameMixin:
     # -- attributes -------------------------------------------------------------------------------
     def frame_attribute(self, data: Data, attr: str, node) -> Value:
         role = self.kb.frame_attributes.get(attr)
+        if attr in ("values", "array"):
+            return replace(data, array=True)
         if role == "rows":
             return data
         if role == "columns":
@@ -84,6 +87,8 @@ class FrameMixin:
                 return self.select_columns(data, cols_key, cols_node, node, deps)
             return with_deps(data, deps)
         # plain [] on a DataFrame/Series/array
+        if data.array and not isinstance(slice_node, ast.Tuple):
+            return with_deps(data, deps)  # X[idx]: rows of an array or tensor
         if isinstance(slice_node, ast.Tuple):
             elts = slice_node.elts
             if len(elts) == 2 and _is_full_slice(elts[1]):
@@ -147,7 +152,10 @@ class FrameMixin:
         if names is not None and not (isinstance(key, Const) and isinstance(key.value, int)):
             for name in names:
                 cols = cols.add(name, from_cols)
-        new = Data(sources, cols, data.series, data.deps | value.deps)
+        preds = data.preds
+        if isinstance(value, Pred) and names:  # df["score"] = model.predict(...): the column holds predictions
+            preds = preds + tuple((name, value.models) for name in names)
+        new = Data(sources, cols, data.series, data.deps | value.deps, data.array, preds)
         self.rebind(frame_node, new, stmt)
 
     # -- arithmetic -----------------------------------------------------------------------------------
@@ -230,6 +238,8 @@ class FrameMixin:
         deps = data.deps | args.deps
         inplace = const_true(args.kw("inplace"))
         result = self._frame_method(data, attr, role, node, args, deps, receiver_node)
+        if attr in ("to_numpy", "numpy", "toarray", "todense", "float", "double", "long") and isinstance(result, Data):
+            result = replace(result, array=True)
         if inplace and isinstance(result, Data):
             self.rebind(receiver_node, result, node)
             return Const(None)
@@ -344,7 +354,7 @@ class FrameMixin:
         cols = datas[0].cols
         for other in datas[1:]:
             cols = cols.union(other.cols)
-        return Data(sources, cols, False, deps)
+        return Data(sources, cols, False, deps, False, tuple(p for d in datas for p in d.preds))
 
     def dummies(self, data: Data, args, deps) -> Value:
         """``get_dummies``: encoded columns become ``col_*`` derived from ``col``."""

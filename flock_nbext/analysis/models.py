@@ -242,11 +242,9 @@ class ModelMixin:
     def construct_user_model(self, klass: Klass, node, args) -> Value:
         roles = {getattr(self.kb.lookup(b), "role", None) for b in klass.bases}
         kind = "keras" if "keras_model" in roles else ("torch" if roles & {"torch_base", "torch_model"} else "model")
-        hyper = self.hyperparameters(args, keywords_only=kind == "torch")
-        if kind != "torch":
-            init = self.class_function(klass, "__init__")
-            names = [a.arg for a in init.node.args.args[1:]] if init is not None else []
-            hyper = self.hyperparameters(args, names)
+        init = self.class_function(klass, "__init__")
+        names = [a.arg for a in init.node.args.args[1:]] if init is not None else []
+        hyper = self.hyperparameters(args, names)
         if kind == "keras":
             hyper = {}
         return self.new_model(f"__main__.{klass.node.name}", node, hyper, kind, args.deps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 
 from .calls import _EXTENSION_KIND, source_text
 from .columns import ColumnSet
@@ -132,6 +133,8 @@ class RoleMixin:
                 return first
             return Unknown(node=node, deps=args.deps)
         if isinstance(value, Data):
+            if entry.library in ("numpy", "torch", "keras"):
+                value = replace(value, array=True)
             if entry.get("columns") == "unknown":
                 return value.with_cols(ColumnSet.unknown(f"columns made by {entry.name}"), deps=args.deps)
             if entry.get("adds_column"):
@@ -173,13 +176,31 @@ class RoleMixin:
         inner = args.get(entry.get("data"))
         options = tuple((k, v.value) for k, v in args.keywords.items()
                         if k in entry.get("options", ()) and isinstance(v, Const))
+        if isinstance(inner, Instance) and inner.kind == "user" and inner.klass is not None:
+            inner = self.dataset_items(inner, node)
         if isinstance(inner, TrainSet):
             return TrainSet(inner.features, inner.label, inner.options + options, inner.deps | args.deps)
         if isinstance(inner, Data):
             return TrainSet(inner, None, options, args.deps)
         return TrainSet(None, None, options, args.deps)
 
-    def role_model_load(self, entry, node, args) -> Value:
+    def dataset_items(self, dataset: Instance, node) -> Value:
+        """A user ``Dataset`` class: what ``__getitem__`` returns is (features, label)."""
+        from .calls import Args
+
+        getitem = self.class_function(dataset.klass, "__getitem__")
+        if getitem is None:
+            return dataset
+        args = Args()
+        args.positional.append(Unknown("index"))
+        args.pos_nodes.append(None)
+        item = self.call_function(getitem, node, args, bound_self=dataset)
+        items = self.seq_of(item)
+        if items and len(items) >= 2:
+            return TrainSet(items[0], items[1], (), item.deps)
+        if isinstance(item, Data):
+            return TrainSet(item, None, (), item.deps)
+        return dataset
         return Unknown(node=node, deps=args.deps)
 
     def role_connect(self, entry, node, args) -> Value:

@@ -9,6 +9,7 @@ makes a new entry (the variable then names the new one).
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from .columns import ColumnSet
 from .models import to_json_value
@@ -97,6 +98,10 @@ class TrainingMixin:
             for item in data_in(value):
                 if isinstance(item, Pred):
                     found.extend(sorted(item.models))
+                elif isinstance(item, Data) and item.preds and item.cols.known:
+                    for column, models in item.preds:  # a frame column holding predictions
+                        if column in item.cols.names:
+                            found.extend(sorted(models))
                 elif isinstance(item, Model) and not found:
                     found.append(item.id)
         found = list(dict.fromkeys(found))
@@ -275,7 +280,7 @@ class TrainingMixin:
                 y = args.get([1, "y"])
                 return Seq((with_deps(X, deps), with_deps(y, deps) if y is not None else Unknown()), "tuple")
             if isinstance(X, Data):
-                return with_deps(X, deps)
+                return replace(with_deps(X, deps), array=True)
             return self.generic_result(node, args)
         if attr == "get_feature_names_out":
             return ColumnNames(ColumnSet.unknown("feature names made by a transformer"), deps)

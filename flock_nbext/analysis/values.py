@@ -65,6 +65,8 @@ class Data(Value):
     cols: ColumnSet = field(default_factory=ColumnSet.all)
     series: bool = False
     deps: frozenset = frozenset()
+    array: bool = False  # a numpy array or tensor: [i] selects rows, not a column
+    preds: tuple = ()  # (column, model ids) for columns holding predictions
 
     def with_cols(self, cols: ColumnSet, *, series: bool | None = None, deps=None) -> Data:
         return replace(self, cols=cols, series=self.series if series is None else series,
