@@ -59,7 +59,7 @@ def convert(model: Any, sample: Any = None, batch_size: int = 1, threads: int | 
     report = ConversionReport([*outcome.rows, orig_row], outcome.batch_n)
     if outcome.best is None:
         built_none = all(r["status"] in ("build failed", "not applicable") for r in outcome.rows)
-        error = UnsupportedModelError if built_none and not extra_candidates(candidates) else ConversionError
+        error = UnsupportedModelError if built_none and candidates is None else ConversionError
         head = f"no converter could build {original.name}: " if built_none else "no candidate passed validation: "
         err = error(head + "; ".join(
             f"{r['candidate']}: {r['status']}" + (f" ({r['reason']})" if r["reason"] else "") for r in outcome.rows))
@@ -102,12 +102,6 @@ def _select(available: list[candidates_mod.Candidate], wanted: Sequence[Any] | N
                               + ", ".join(c.name for c in available))
     picked = [c for c in available if c.name in names] if names else ([] if extra else available)
     return picked + extra
-
-
-def extra_candidates(wanted: Sequence[Any] | None) -> bool:
-    """Whether the caller added Candidate objects of their own."""
-    return wanted is not None and any(isinstance(w, candidates_mod.Candidate) for w in
-                                      ([wanted] if isinstance(wanted, candidates_mod.Candidate) else wanted))
 
 
 def _validation_rows(original: Any, given: sample_mod.Sample | None, ensemble: Any,

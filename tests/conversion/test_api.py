@@ -180,3 +180,20 @@ def test_quantisation_is_refused_for_trees(lgbm_binary):
 def test_bad_options_are_named(lgbm_binary, option, message):
     with pytest.raises(ConversionError, match=message):
         convert(lgbm_binary, **option)
+
+
+def test_a_model_too_large_for_a_strategy_is_named_in_the_report_and_the_error():
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((3000, 4))
+    deep = DecisionTreeRegressor(random_state=0).fit(X, rng.standard_normal(3000))
+    assert deep.get_depth() > 14
+    result = convert(deep, X[:100], **FAST)
+    rows = {r["candidate"]: r for r in result.report}
+    assert rows["perfect_tree_traversal"]["status"] == "not applicable"
+    assert "too deep for perfect tree traversal" in rows["perfect_tree_traversal"]["reason"]
+    np.testing.assert_allclose(result.predict(X), deep.predict(X.astype(np.float32)), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ConversionError, match=r"no converter could build DecisionTreeRegressor: "
+                                              r"perfect_tree_traversal: not applicable \(depth \d+ > 14"):
+        convert(deep, X[:100], candidates=["perfect_tree_traversal"], **FAST)
