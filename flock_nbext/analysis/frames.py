@@ -99,6 +99,9 @@ class FrameMixin:
         return self.select_columns(data, key, slice_node, node, deps)
 
     def select_columns(self, data: Data, key: Value, key_node, node, deps) -> Value:
+        if isinstance(key, Const) and isinstance(key.value, slice) and \
+                any(isinstance(b, str) for b in (key.value.start, key.value.stop)):  # df.loc[:, "a":"d"]
+            return data.with_cols(ColumnSet.positional(self.text(node)), deps=deps)
         if isinstance(key, Const) and isinstance(key.value, str):
             return data.with_cols(data.cols.select([key.value]), series=True, deps=deps)
         names = _names(key)
@@ -227,9 +230,8 @@ class FrameMixin:
                 cols = cols.union(other.cols)
             if len(datas) < len(values):
                 cols = ColumnSet.unknown("columns combined with values not from a data source")
-        else:
-            cols = datas[0].cols if all(d.cols == datas[0].cols for d in datas) else \
-                ColumnSet.unknown("rows of values with different columns stacked")
+        else:  # rows stacked (train and test): the columns of the first
+            cols = datas[0].cols
         return Data(sources, cols, False, deps)
 
     # -- methods ------------------------------------------------------------------------------------

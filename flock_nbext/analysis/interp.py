@@ -30,6 +30,7 @@ MAX_UNROLL = 24
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _SAFE_CONST = (str, int, float, bool, type(None), bytes)
+_PURE_BUILTINS = frozenset({"str", "int", "float", "round", "len", "abs", "min", "max", "bool", "range"})
 
 
 def const_of(value: Value, default=None):
@@ -77,6 +78,7 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         self.functions_called: set[int] = set()
         self.functions_defined: list[Function] = []
         self._unroll_depth = 0
+        self.mutated: set[str] = set()
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self, tree: ast.Module, cell_key) -> None:
@@ -250,8 +252,15 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
                 self._unroll_depth += 1
                 try:
                     for item in items:
+                        alias = self.alias_of(item)
                         self.assign(stmt.target, item, stmt)
+                        self.mutated.clear()
                         self.exec_block(stmt.body)
+                        target = stmt.target.id if isinstance(stmt.target, ast.Name) else None
+                        if alias and target in self.mutated:  # for df in [train, test]: df["x"] = ...
+                            found = self.scope.lookup(target)
+                            if found is not None:
+                                self.bind_name(alias, found.value, stmt)
                 finally:
                     self._unroll_depth -= 1
             else:
@@ -274,10 +283,19 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         items = seq_items(iterable)
         if items is None:
             return None
-        worth = (Model, Instance, Klass, Function, Ref, Seq)
+        worth = (Model, Instance, Klass, Function, Ref, Seq, Data)
         if any(isinstance(i, worth) for i in items):
             return items
         return None
+
+    def alias_of(self, item: Value) -> str | None:
+        """The variable a list item still is (``combine = [train, test]``), so mutations reach it."""
+        if not isinstance(item, Data) or len(item.deps) != 1:
+            return None
+        (node,) = item.deps
+        name = self.store.graph.nodes[node].get("label") if node in self.store.graph else None
+        found = self.scope.lookup(name) if name else None
+        return name if found is not None and found.node == node else None
 
     def element_of(self, iterable: Value, node) -> Value:
         """What a loop variable holds when the loop is analysed once."""
@@ -355,6 +373,8 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
 
     def rebind(self, target, value: Value, stmt) -> None:
         """A method mutated its receiver (``inplace=True``, ``pop``, ``df[c] = ...``): new version."""
+        if isinstance(target, ast.Name):
+            self.mutated.add(target.id)
         if isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)):
             self.assign(target, value, stmt)
 
@@ -664,6 +684,10 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         """``[f"f{i}" for i in range(50)]``: a constant list when every item is a constant."""
         if len(node.generators) != 1 or isinstance(node, ast.GeneratorExp) and kind != "list":
             return None
+        for sub in ast.walk(node):  # only side-effect-free items: no calls except simple builtins
+            if isinstance(sub, ast.Call) and not (isinstance(sub.func, ast.Name) and sub.func.id in _PURE_BUILTINS):
+                if not (isinstance(sub.func, ast.Name) and sub.func.id == "range" and sub is gen.iter):
+                    return None
         if isinstance(iterable, Instance) and iterable.kind == "range" and iterable.attrs.get("count") is not None:
             text = iterable.attrs["_text"]
             try:

@@ -289,6 +289,15 @@ class TrainingMixin:
     def object_method(self, inst: Instance, attr: str, node, args, recv_node) -> Value:
         """A class from a library the KB does not know: ``fit(X, y)`` on data makes it a model."""
         X = args.get([0, "X"])
+        if attr == "fit" and isinstance(X, Model):  # pl.Trainer(...).fit(model, loader): the trainer trains it
+            data = args.get([1, "train_dataloaders"]) or args.kw("train_dataloader") or args.kw("datamodule")
+            trained = self.record_fit(X, data, None, node, args.deps | inst.deps, function=f"{inst.qualname}.fit",
+                                      receiver=self.text(args.pos_nodes[0]) if args.pos_nodes else None)
+            ctor_args = inst.attrs.get("_args")
+            if ctor_args is not None:
+                self.store.models[trained.id]["hyperparameters"].update(
+                    self.hyperparameters(ctor_args, keywords_only=True))
+            return Const(None)
         looks_transformer = any(w in inst.qualname for w in _TRANSFORMER_WORDS)
         if attr in FIT_METHODS and isinstance(X, (Data, TrainSet)) and not looks_transformer:
             ctor, ctor_args = inst.attrs["_ctor"], inst.attrs["_args"]
