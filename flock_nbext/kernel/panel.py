@@ -23,20 +23,16 @@ def lineage_json(ext: FlockExtension) -> dict[str, Any]:
 
 
 def models(ext: FlockExtension) -> list[dict[str, Any]]:
-    """Every model of the lineage, with the run of its latest tracked fit (None until logged)."""
+    """Every model of the lineage (a re-run cell's models replace its earlier ones), with the run of its
+    latest tracked fit (None until logged)."""
     tracker = ext.tracker
     out: list[dict[str, Any]] = []
-    seen: set[str] = set()
     for node in lineage_json(ext).get("models", []) or []:
         if not isinstance(node, dict) or not node.get("id"):
             continue
         model_id = node["id"]
-        seen.add(model_id)
         out.append(_model_row(tracker, model_id, node.get("var") or node.get("name"),
                               node.get("class") or node.get("cls")))
-    for model_id, record in tracker.fits.items():
-        if model_id not in seen:
-            out.append(_model_row(tracker, model_id, record.var, record.cls))
     return out
 
 

@@ -1,0 +1,107 @@
+"""The cell loop in an in-process shell: hooks planted, records made, and the user's cell never broken."""
+
+from __future__ import annotations
+
+import logging
+
+import flock_nbext.analysis
+
+
+def test_a_fit_and_its_metric_become_records_with_lineage(notebook, tmp_path):
+    csv = tmp_path / "points.csv"
+    csv.write_text("a,b,y\n0,1,0\n1,0,0\n2,1,0\n3,0,1\n4,1,1\n5,0,1\n")
+    notebook.run_cell("import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+                      "from sklearn.metrics import accuracy_score, f1_score\n"
+                      f"df = pd.read_csv({str(csv)!r})\n"
+                      "X = df.drop(columns=['y']).values\ny = df['y']")
+    notebook.run_cell("clf = LogisticRegression(C=2.0)\nclf.fit(X, y)")
+    notebook.run_cell("other = LogisticRegression().fit(X, y)\n"
+                      "both = accuracy_score(clf.predict(X), other.predict(X))\n"
+                      "f1 = f1_score(y, clf.predict(X), average='macro')")
+    tracker = notebook.ext.tracker
+    fits = {record.var: record for record in tracker.fits.values()}
+    assert set(fits) == {"clf", "other"}
+    clf = fits["clf"]
+    assert clf.explicit_params == {"C": 2.0} and clf.params["C"] == 2.0 and clf.params["max_iter"] == 100
+    assert clf.features == ["a", "b"] and clf.label == "y"  # `.values` dropped the names; lineage + runtime knew
+    assert clf.cls == "sklearn.linear_model._logistic.LogisticRegression" and clf.cell == 1
+    assert clf.lineage["schema"] == "flock.lineage/1" and "df = pd.read_csv" in clf.code
+    assert [d.source for d in clf.inputs] == [str(csv)] and clf.inputs[0].columns == ["a", "b", "y"]
+    assert notebook.flush()
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    clf_run = client.get_run(tracker.run_id_for(clf.model_id))
+    other_run = client.get_run(tracker.run_id_for(fits["other"].model_id))
+    assert "accuracy_score" in clf_run.data.metrics and "accuracy_score" in other_run.data.metrics  # on both
+    assert "f1_score" in clf_run.data.metrics and "f1_score" not in other_run.data.metrics
+
+
+def test_rerunning_a_training_cell_makes_a_new_run(notebook):
+    notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\nX = [[0], [1], [2], [3]]\ny = [0, 0, 1, 1]")
+    runs = []
+    for _ in range(2):
+        notebook.shell.run_cell("tree = DecisionTreeClassifier(max_depth=2).fit(X, y)", store_history=True,
+                                cell_id="training-cell")
+        record = max(notebook.ext.tracker.fits.values(), key=lambda r: r.execution_count)
+        assert notebook.flush()
+        runs.append(notebook.ext.tracker.run_id_for(record.model_id))
+    assert runs[0] and runs[1] and runs[0] != runs[1]
+    assert len({r.cell for r in notebook.ext.tracker.fits.values()}) == 1  # the same cell both times
+
+
+def test_instrumentation_failure_runs_the_cell_unmodified_with_one_warning(notebook, monkeypatch, caplog):
+    # Fault injected into the analysis on purpose: add_cell raises for every cell.
+    def broken_add_cell(self, source, **kwargs):
+        raise RuntimeError("injected analysis fault")
+
+    monkeypatch.setattr(flock_nbext.analysis.NotebookLineage, "add_cell", broken_add_cell)
+    flock_log = logging.getLogger("flock")
+    flock_log.addHandler(caplog.handler)
+    try:
+        first = notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\n"
+                                  "m = DecisionTreeClassifier().fit([[0], [1]], [0, 1])\nm.predict([[1]])[0]")
+        second = notebook.run_cell("1 / 0", expect_error=True)
+    finally:
+        flock_log.removeHandler(caplog.handler)
+    assert first.result == 1 and isinstance(second.error_in_exec, ZeroDivisionError)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "flock"]
+    assert len(warnings) == 1 and "injected analysis fault" in warnings[0]
+    assert notebook.ext.tracker.fits == {}
+    assert notebook.shell.ast_transformers[-1].__class__.__name__ == "CellTransformer"  # still registered
+
+
+def test_hook_failure_warns_once_and_the_value_flows_on(notebook, monkeypatch, caplog):
+    # Fault injected into the record building on the user's thread: every fit hook fails.
+    from flock_nbext.kernel import live
+
+    monkeypatch.setattr(live, "model_params", lambda *a, **k: 1 / 0)
+    flock_log = logging.getLogger("flock")
+    flock_log.addHandler(caplog.handler)
+    try:
+        result = notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\n"
+                                   "for depth in (1, 2):\n    m = DecisionTreeClassifier(max_depth=depth).fit([[0], [1]], [0, 1])\n"
+                                   "m.get_depth()")
+    finally:
+        flock_log.removeHandler(caplog.handler)
+    assert result.result == 1
+    assert [r.getMessage() for r in caplog.records if r.name == "flock"] == [
+        "flock: could not record a fit (ZeroDivisionError: division by zero)"]
+
+
+def test_flock_off_plants_nothing_and_reset_does_not_break_cells(notebook):
+    notebook.run_cell("%flock off")
+    notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\nm = DecisionTreeClassifier().fit([[0], [1]], [0, 1])")
+    assert notebook.ext.tracker.fits == {}
+    notebook.run_cell("%flock on")
+    notebook.run_cell("%reset -f")  # clears the namespace, our hooks object included
+    notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\nm = DecisionTreeClassifier().fit([[0], [1]], [0, 1])")
+    assert [r.var for r in notebook.ext.tracker.fits.values()] == ["m"]
+
+
+def test_hooks_object_is_hidden_from_who_and_removed_at_unload(notebook, capsys):
+    notebook.run_cell("x = 1\n%who")
+    assert "__flock__" not in capsys.readouterr().out
+    notebook.shell.run_line_magic("unload_ext", "flock")
+    assert "__flock__" not in notebook.ns
+    notebook.shell.run_line_magic("load_ext", "flock")
