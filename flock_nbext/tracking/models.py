@@ -89,43 +89,75 @@ def save_native(model: Any, path: str, flavor: str, example: Any) -> None:
 
 
 def save_onnx(onnx_model: Any, path: str, example: Any = None) -> None:
-    """Write an ONNX ModelProto as an MLflow `onnx` flavor directory, with a signature from one run."""
+    """Write an ONNX graph as an MLflow `onnx` flavor directory that `mlflow models serve` can answer with.
+
+    The onnx flavor returns one column per graph output and flattens each; a [N, k] output (class
+    probabilities) would not line up with N rows, so it is split into k outputs `<name>_<i>` first.
+    `example` (a float DataFrame whose columns are the features) gives the signature and input example.
+    """
     import mlflow.onnx
 
-    kwargs: dict[str, Any] = {"pip_requirements": mlflow.onnx.get_default_pip_requirements()}
+    served = one_column_per_output(onnx_model)
+    kwargs: dict[str, Any] = {"pip_requirements": mlflow.onnx.get_default_pip_requirements(),
+                              "onnx_execution_providers": ["CPUExecutionProvider"]}
     if example is not None:
         try:
-            kwargs["signature"] = _onnx_signature(onnx_model, example)
+            kwargs["signature"] = _onnx_signature(served, example)
             kwargs["input_example"] = example
         except Exception:
-            pass
-    mlflow.onnx.save_model(onnx_model, path, save_as_external_data=False, **kwargs)
+            pass  # served without a signature rather than not at all
+    mlflow.onnx.save_model(served, path, save_as_external_data=False, **kwargs)
+
+
+def one_column_per_output(onnx_model: Any) -> Any:
+    """A copy of the graph whose 2-D outputs of known width k become k 1-D outputs (Gather on axis 1)."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    import numpy as np
+
+    model = onnx.ModelProto()
+    model.CopyFrom(onnx_model)
+    graph = model.graph
+    kept, added = [], []
+    for output in graph.output:
+        dims = output.type.tensor_type.shape.dim
+        width = dims[1].dim_value if len(dims) == 2 and dims[1].HasField("dim_value") else 0
+        if width <= 1:
+            kept.append(output)
+            continue
+        elem = output.type.tensor_type.elem_type
+        for i in range(width):
+            index = f"flock_serve_{output.name}_{i}_index"
+            graph.initializer.append(numpy_helper.from_array(np.array(i, dtype=np.int64), index))
+            name = f"{output.name}_{i}"
+            graph.node.append(helper.make_node("Gather", [output.name, index], [name], axis=1,
+                                               name=f"flock_serve_{output.name}_{i}"))
+            added.append(helper.make_tensor_value_info(name, elem, [dims[0].dim_param or None]))
+    if not added:
+        return onnx_model
+    del graph.output[:]
+    graph.output.extend(kept + added)
+    onnx.checker.check_model(model)
+    return model
 
 
 def _onnx_signature(onnx_model: Any, example: Any) -> Any:
-    """Signature from running the graph on the example (the outputs `mlflow models serve` will return)."""
+    """Signature from running the served graph on the example (what `mlflow models serve` returns)."""
     import numpy as np
     import onnxruntime as ort
+    import pandas as pd
     from mlflow.models import infer_signature
 
     session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
-    inputs = session.get_inputs()
-    if hasattr(example, "columns") and len(inputs) == 1:
-        feed = {inputs[0].name: np.asarray(example, dtype=np.float32)}
-    elif hasattr(example, "columns"):
-        feed = {i.name: example[[i.name]].to_numpy() for i in inputs}
+    (first, *rest) = session.get_inputs()
+    if rest:
+        feed = {i.name: example[[i.name]].to_numpy(np.float32) for i in session.get_inputs()}
     else:
-        feed = {inputs[0].name: np.asarray(example, dtype=np.float32)}
+        feed = {first.name: np.asarray(example, dtype=np.float32)}
     outputs = session.run(None, feed)
-    import pandas as pd
-
-    columns = {}
-    for meta, value in zip(session.get_outputs(), outputs, strict=False):
-        array = np.asarray(value)
-        if array.ndim == 2 and array.shape[1] > 1:
-            columns[meta.name] = list(array)
-        else:
-            columns[meta.name] = array.reshape(len(array), -1)[:, 0]
+    columns = {meta.name: np.asarray(value).reshape(-1) for meta, value in zip(session.get_outputs(), outputs,
+                                                                                 strict=True)}
     return infer_signature(example, pd.DataFrame(columns))
 
 

@@ -53,8 +53,11 @@ class Close(Flush):
 class OnnxRequest(Flush):
     model_id: str = ""
     onnx_model: Any = None
+    example: Any = None
     report: Any = None
+    report_text: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
     run_id: str | None = None
     error: str | None = None
 
@@ -360,7 +363,9 @@ class Recorder:
 
     def _onnx(self, item: OnnxRequest) -> None:
         try:
-            ops = self.planner.onnx_ops(time.time(), item.model_id, item.onnx_model, item.report, item.metrics)
+            ops = self.planner.onnx_ops(time.time(), item.model_id, item.onnx_model, example=item.example,
+                                        report=item.report, report_text=item.report_text, metrics=item.metrics,
+                                        tags=item.tags)
             self._write(ops)
             key = self.planner.latest.get(item.model_id)
             item.run_id = self.writer.run_ids.get(key) if self.writer and key else None

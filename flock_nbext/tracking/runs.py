@@ -117,6 +117,7 @@ class RunPlanner:
         self.autologged: set[str] = set()
         """local keys whose params/metrics/model autolog logs."""
         self.examples: dict[str, Any] = {}
+        self.features: dict[str, list[str]] = {}
         self.pending_metrics: dict[str, list[tuple[float, MetricRecord]]] = {}
         self.sql_reads: dict[str, DatasetRecord] = {}
         self._steps: dict[tuple[str, str], int] = {}
@@ -247,6 +248,8 @@ class RunPlanner:
             ops.append({"op": "end_run", "key": key, "time_ms": _ms(time.time()), "status": "FINISHED"})
 
         self.latest[fit.model_id] = key
+        if fit.features:
+            self.features[fit.model_id] = [str(f) for f in fit.features]
         for when, metric in self.pending_metrics.pop(fit.model_id, []):
             ops += self._metric_ops(key, when, metric)
         return ops
@@ -264,24 +267,53 @@ class RunPlanner:
         return [{"op": "log_model", "key": key, "name": "model", "path": path, "flavor": flavor,
                  "tags": {"flock.model.var": fit.var, "flock.model.class": fit.cls}}]
 
-    def onnx_ops(self, stamp: float, model_id: str, onnx_model: Any, report: Any, metrics: dict[str, float]) -> list[Op]:
+    def onnx_ops(self, stamp: float, model_id: str, onnx_model: Any, *, example: Any = None, report: Any = None,
+                 report_text: str | None = None, metrics: dict[str, float] | None = None,
+                 tags: dict[str, str] | None = None) -> list[Op]:
         """Operations that log a converted model as the `onnx_model` of the model's latest run."""
         from .models import save_onnx
 
         key = self.latest.get(model_id)
         if key is None:
-            raise LookupError(f"no tracked run for model {model_id!r}")
+            raise LookupError(f"no tracked run for model {model_id!r}: train it with flock loaded first")
         path = os.path.join(self.model_dir, f"{key.rsplit(':', 1)[-1]}-onnx-{uuid.uuid4().hex[:6]}", "onnx_model")
-        save_onnx(onnx_model, path, self.examples.get(model_id))
+        save_onnx(onnx_model, path, self._serving_example(model_id, example))
         ops: list[Op] = [{"op": "log_model", "key": key, "name": "onnx_model", "path": path, "flavor": "onnx",
                           "tags": {"flock.model.id": model_id}}]
         if report is not None:
+            rows = [dict(r) for r in report] if isinstance(report, list | tuple) else limits.jsonable(report)
+            if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+                columns = list(dict.fromkeys(k for r in rows for k in r))
+                table = {"columns": columns, "data": [[limits.jsonable(r.get(c)) for c in columns] for r in rows]}
+            else:
+                table = rows
             ops.append({"op": "log_text", "key": key, "path": "onnx/report.json",
-                        "text": json.dumps(limits.jsonable(report), indent=2, default=str)})
-        values = [[limits.clean_key(f"onnx.{k}"), float(v), _ms(stamp), 0]
-                  for k, v in metrics.items() if limits.scalar(v) is not None]
-        ops.append({"op": "log_batch", "key": key, "params": {}, "metrics": values, "tags": {"flock.onnx": "true"}})
+                        "text": json.dumps(table, indent=2, default=str)})
+        if report_text:
+            ops.append({"op": "log_text", "key": key, "path": "onnx/report.md", "text": report_text})
+        values = [[limits.clean_key(k if k.startswith("flock.") else f"flock.onnx.{k}"), float(v), _ms(stamp), 0]
+                  for k, v in (metrics or {}).items() if limits.scalar(v) is not None]
+        all_tags = {"flock.onnx": "true", **{k: limits.safe_text(k, v) for k, v in (tags or {}).items()}}
+        ops.append({"op": "log_batch", "key": key, "params": {}, "metrics": values, "tags": all_tags})
         return ops
+
+    def _serving_example(self, model_id: str, example: Any) -> Any:
+        """A float64 DataFrame named by the model's features (the JSON a client sends parses as float64)."""
+        import numpy as np
+        import pandas as pd
+
+        features = self.features.get(model_id)
+        if example is None:
+            example = self.examples.get(model_id)
+        if example is None:
+            return None
+        if hasattr(example, "columns"):
+            return example.astype(np.float64)
+        array = np.asarray(example, dtype=np.float64)
+        if array.ndim != 2:
+            return None
+        names = features if features and len(features) == array.shape[1] else [f"x{i}" for i in range(array.shape[1])]
+        return pd.DataFrame(array[: self.settings.input_example_rows], columns=names)
 
     # -- metrics -------------------------------------------------------------------------------
     def _metric(self, stamp: float, metric: MetricRecord) -> list[Op]:

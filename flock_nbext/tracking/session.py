@@ -95,36 +95,35 @@ class TrackingSession:
 
     def log_onnx(self, model_id: str, conversion_result: Any, *, metrics: dict[str, float] | None = None,
                  timeout: float = 120.0) -> str:
-        """Log a converted model as the `onnx_model` of `model_id`'s latest run; returns its model URI.
+        """Log a converted model as the `onnx_model` of `model_id`'s latest run; returns `runs:/<run>/onnx_model`.
 
-        `conversion_result` is a `flock_nbext.convert` result (its `.onnx_model`, `.report` and, when
-        present, `.metrics`/`.speedup` are used) or a bare ONNX ModelProto. The model is then served by
+        `conversion_result` is what `flock_nbext.convert` returns (its `to_mlflow_parts()` gives the
+        serving graph, example rows, report and speedup metrics) or a bare ONNX ModelProto (the
+        model's training head is then the example). The URI is served by
         `mlflow models serve -m runs:/<run_id>/onnx_model --env-manager local`.
         """
-        onnx_model = getattr(conversion_result, "onnx_model", conversion_result)
-        values = dict(_speedups(conversion_result))
-        values.update(metrics or {})
         if self._closed:
             raise TrackingError("flock tracking is closed; reload the extension to log models")
-        item = OnnxRequest(model_id=model_id, onnx_model=onnx_model,
-                           report=getattr(conversion_result, "report", None), metrics=values)
+        item = OnnxRequest(model_id=model_id)
+        to_parts = getattr(conversion_result, "to_mlflow_parts", None)
+        if callable(to_parts):
+            parts = to_parts(n_examples=self.settings.input_example_rows)
+            item.onnx_model, item.example = parts.onnx_model, parts.input_example
+            item.report, item.report_text = parts.report_rows, parts.report_markdown
+            item.metrics, item.tags = dict(parts.metrics), dict(parts.tags)
+        else:
+            item.onnx_model = getattr(conversion_result, "onnx_model", conversion_result)
+            item.report = getattr(conversion_result, "report", None)
+        if not self.settings.input_example:
+            item.example = None
+        item.metrics.update(metrics or {})
         self._recorder.request(item)
         if not item.done.wait(timeout):
             raise TrackingError(f"logging the ONNX model of {model_id} took longer than {timeout:.0f} s")
         if item.error:
             raise TrackingError(f"could not log the ONNX model of {model_id}: {item.error}")
-        if item.run_id is None:
+        if item.run_id is None or not item.delivered:
             raise TrackingError(f"the ONNX model of {model_id} is spooled: the tracking store is unreachable")
         return f"runs:/{item.run_id}/onnx_model"
 
 
-def _speedups(result: Any) -> dict[str, float]:
-    """Numeric speed figures a conversion result carries (`.metrics` dict or `.speedup` number/dict)."""
-    out: dict[str, float] = {}
-    for attr in ("metrics", "speedup"):
-        value = getattr(result, attr, None)
-        if isinstance(value, dict):
-            out.update({str(k): v for k, v in value.items() if isinstance(v, int | float)})
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            out[attr] = float(value)
-    return out
