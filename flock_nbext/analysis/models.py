@@ -261,4 +261,7 @@ class ModelMixin:
         return Instance("optimizer", entry.name, {"models": models, "hyper": hyper}, deps=args.deps)
 
     def role_loss(self, entry, node, args) -> Value:
-        return Instance("loss", entry.name, {}, deps=args.deps)
+        loss = Instance("loss", entry.name, {}, deps=args.deps)
+        if entry.get("functional"):  # F.cross_entropy(out, y): a loss computed on the spot
+            return self.instance_call(loss, node, args)
+        return loss

@@ -98,6 +98,8 @@ class TrainingMixin:
             for item in data_in(value):
                 if isinstance(item, Pred):
                     found.extend(sorted(item.models))
+                elif isinstance(item, Metric) and item.id in self.store.metrics:  # auc(*roc_curve(y, p)[:2])
+                    found.extend(self.store.metrics[item.id]["models"])
                 elif isinstance(item, Data) and item.preds and item.cols.known:
                     for column, models in item.preds:  # a frame column holding predictions
                         if column in item.cols.names:
