@@ -139,6 +139,22 @@ class NotebookLineage:
                 except RecursionError:
                     continue
 
+    def observe_sql(self, source_id: str | None, source: str | None = None, tables=(), columns=(),
+                    database: str | None = None) -> None:
+        """What a SQL read really read at run time: fills in what the code did not determine.
+
+        A query the code built (a helper's argument, text read from a file) is a guess statically;
+        the kernel's runtime hook knows the executed text, so its tables and columns win then.
+        """
+        rec = self.store.sources.get(source_id) if source_id else None
+        if rec is None:
+            return
+        built = source is not None and rec["source"] != source
+        if tables and (built or not rec["tables"]):
+            rec["tables"] = list(tables)
+        if columns and (built or rec["columns"] is None):
+            rec["columns"] = list(columns)
+
     # -- answers ------------------------------------------------------------------------------------
     def _unparsable_json(self):
         return [{"cell": i, "error": msg} for i, (_, msg) in sorted(self.unparsable.items())]

@@ -71,6 +71,16 @@ def test_rerunning_a_cell_replaces_what_it_made_and_keeps_history():
     assert nb.model_for_var("df") is None
 
 
+def test_runtime_sql_observation_fills_what_the_code_did_not_say():
+    nb = NotebookLineage()
+    nb.add_cell("import pandas as pd\nq = open('query.sql').read()\ndf = pd.read_sql(q, con)")
+    source_id = nb.to_json()["data_sources"][0]["id"]
+    nb.observe_sql(source_id, "SELECT a, b FROM dbo.t", ["dbo.t"], ["a", "b"], "sales")
+    source = nb.to_json()["data_sources"][0]
+    assert (source["tables"], source["columns"]) == (["dbo.t"], ["a", "b"])
+    nb.observe_sql("source:404", "SELECT 1", ["x"], ["y"])  # unknown ids are ignored
+
+
 def test_ancestry_is_restricted_to_one_model():
     nb, _ = run_cells(
         "import pandas as pd\nfrom sklearn.svm import SVR\nfrom sklearn.metrics import r2_score",
