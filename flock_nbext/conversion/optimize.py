@@ -44,7 +44,20 @@ def optimize_offline(model: Any, level: str = "extended") -> Any:
             raise ConversionError(f"ONNX Runtime refused the graph: {str(exc).splitlines()[0]}") from exc
         optimized = onnx.load(path)
     optimized.producer_name = model.producer_name or "flock"
+    _keep_used_opsets(optimized)
     return optimized
+
+
+def _keep_used_opsets(model: Any) -> None:
+    """Drop the opset imports ORT adds for every domain it knows, keeping one per domain in use."""
+    used = {node.domain for node in model.graph.node} | {""}
+    kept: dict[str, int] = {}
+    for op in model.opset_import:
+        if op.domain in used:
+            kept[op.domain] = max(kept.get(op.domain, 0), op.version)
+    del model.opset_import[:]
+    for domain, version in kept.items():
+        model.opset_import.add(domain=domain, version=version)
 
 
 def quantize_dynamic(model: Any) -> Any:

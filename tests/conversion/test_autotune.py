@@ -121,6 +121,8 @@ def test_offline_optimisation_gives_a_loadable_equivalent_model(model_and_rows):
     raw = REGISTRY.get("tree_ensemble").build(to_ir(model))
     optimized = optimize_offline(raw)
     assert isinstance(optimized, onnx.ModelProto)
+    domains = [op.domain for op in optimized.opset_import]
+    assert sorted(domains) == sorted(set(domains)) and set(domains) == {"", "ai.onnx.ml"}
     a = run(make_session(raw), X)["probabilities"]
     b = run(make_session(optimized), X)["probabilities"]
     np.testing.assert_array_equal(a, b)
