@@ -79,7 +79,7 @@ class OriginalModel:
             return self.classes[np.asarray(outs["label"], dtype=np.int64).ravel()]
         var = outs["variable"]
         if self.predict_style == "ravel":
-            return var.reshape(-1)
+            return var.reshape(-1) if var.shape[1] == 1 else var  # multi-output regressors keep (N, k)
         if self.predict_style == "raw" and self.output_shape:
             return var.reshape((var.shape[0], *self.output_shape))
         return var

@@ -84,7 +84,10 @@ class MlflowParts:
 class ConversionResult:
     """The fastest exact ONNX graph for a model, how it was chosen, and predictions through ONNX Runtime.
 
-    `predict` / `predict_proba` answer with the original model's shapes and class labels;
+    `predict` / `predict_proba` answer with the original model's shapes and class labels; rows
+    are given to the graph as float32 (ONNX's input type), and the graph was checked against the
+    original on float32 rows, so float64 rows that float32 rounding moves across a split
+    threshold can answer as the original would for the rounded value;
     `speedup` holds the original's time divided by the chosen graph's (keys "batch1", "batchN",
     and "batch_n", the N used).
     """

@@ -142,3 +142,14 @@ def test_an_untrained_sklearn_model_is_named():
 
     with pytest.raises(ConversionError, match="RandomForestClassifier is not fitted"):
         convert(RandomForestClassifier())
+
+
+def test_multi_output_regressor_keeps_its_columns(data):
+    from sklearn.ensemble import RandomForestRegressor
+
+    X, _ = data
+    targets = np.column_stack([X[:, 0] * 2, X[:, 1] - X[:, 2]])
+    forest = RandomForestRegressor(n_estimators=5, max_depth=5, random_state=0).fit(X, targets)
+    result = convert(forest, X[:100], **FAST)
+    assert result.predict(X).shape == (len(X), 2)
+    np.testing.assert_allclose(result.predict(X), forest.predict(X.astype(np.float32)), rtol=1e-5, atol=1e-5)
