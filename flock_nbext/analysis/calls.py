@@ -327,6 +327,14 @@ class CallMixin:
         init = self.class_function(klass, "__init__")
         if init is not None:
             self.call_function(init, node, args, bound_self=inst)
+        else:  # a dataclass / NamedTuple config: arguments set the annotated fields
+            fields = [s.target.id for s in klass.node.body
+                      if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+            for name, value in zip(fields, args.positional):
+                inst.attrs[name] = value
+            for name, value in args.keywords.items():
+                if name in fields:
+                    inst.attrs[name] = value
         return inst
 
     # -- methods on helper objects ------------------------------------------------------------------

@@ -182,7 +182,18 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
                 bases.append(self.kb.canonical(value.qualname))
             elif isinstance(value, Klass):
                 bases.extend(value.bases)
-        self.scope.bind(stmt.name, Klass(stmt, self.scope, tuple(bases), self.frame.cell), None)
+        klass = Klass(stmt, self.scope, tuple(bases), self.frame.cell)
+        body_scope = Scope(self.scope)
+        saved = self.scope
+        self.scope = body_scope
+        try:
+            for item in stmt.body:  # class-level constants only; methods are analysed when called
+                if isinstance(item, (ast.Assign, ast.AnnAssign)):
+                    self.exec_stmt(item)
+        finally:
+            self.scope = saved
+        klass.attrs.update({k: b.value for k, b in body_scope.vars.items()})
+        self.scope.bind(stmt.name, klass, None)
 
     def stmt_Return(self, stmt) -> None:
         value = self.ev(stmt.value) if stmt.value is not None else Const(None)
@@ -284,6 +295,8 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         if items is None:
             return None
         worth = (Model, Instance, Klass, Function, Ref, Seq, Data)
+        if isinstance(iterable, Seq) and iterable.kind == "dict" and any(isinstance(v, worth) for v in iterable.items):
+            return items  # for name in models: models[name].fit(...)
         if any(isinstance(i, worth) for i in items):
             return items
         return None
@@ -452,10 +465,14 @@ class Interpreter(CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
         if isinstance(base, Instance):
             if node.attr in base.attrs:
                 return base.attrs[node.attr]
+            if base.klass is not None and node.attr in base.klass.attrs:  # cfg.lr from class CFG
+                return base.klass.attrs[node.attr]
             if base.kind == "bunch":
                 return self.bunch_attribute(base, node.attr, node)
             return Bound(base, node.attr, self.text(node.value), base.deps)
         if isinstance(base, Klass):
+            if node.attr in base.attrs:
+                return base.attrs[node.attr]
             return Bound(base, node.attr, self.text(node.value))
         if isinstance(base, Pred):
             return base

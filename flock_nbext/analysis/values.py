@@ -149,6 +149,7 @@ class Klass(Value):
     bases: tuple = ()
     cell: int | None = None
     deps: frozenset = frozenset()
+    attrs: dict = field(default_factory=dict, compare=False)  # class-level constants (class CFG: lr = 0.01)
 
 
 @dataclass(eq=False)
