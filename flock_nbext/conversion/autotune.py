@@ -69,11 +69,16 @@ def autotune(candidates: list[Candidate], original: OriginalModel, sample: Sampl
         runners[original.native_name] = original.native
         given = sample.kinds == "given"
         timing_rows = sample.X[given] if given.any() else sample.X  # time on the caller's rows when given
-        timings = timing.interleaved(runners, timing_rows, batch_n=batch_n, rounds=rounds, on_round=bar.update)
+        timings = timing.interleaved(runners, timing_rows, batch_n=batch_n, rounds=rounds, on_round=bar.update,
+                                     prunable={b.name for b in survivors},
+                                     prune_on="batch1" if batch_size == 1 else "batchN")
         for b in survivors:
             b.row.update(timings[b.name])
+            if b.row["rounds"] < rounds:
+                b.row["reason"] = "timed in one round only: over 4x slower than the best in warm-up"
         key = "batch1_p50_us" if batch_size == 1 else "batchN_median_us"
-        best = min(survivors, key=lambda b: b.row[key], default=None)
+        contenders = [b for b in survivors if b.row["rounds"] == rounds]
+        best = min(contenders, key=lambda b: b.row[key], default=None)
         if best is not None:
             best.row["chosen"] = True
         return Outcome(best, rows, timings[original.native_name], batch_n)
@@ -89,7 +94,7 @@ def _session_runner(session: Any) -> Callable[[np.ndarray], Any]:
 def _row(cand: Candidate, status: str, **extra: Any) -> dict:
     row = {"candidate": cand.name, "kind": cand.kind, "status": status, "max_abs_diff": None,
            "label_mismatches": None, "batch1_p50_us": None, "batch1_p99_us": None, "batchN_rows_per_s": None,
-           "batchN_median_us": None, "size_bytes": None, "build_s": None, "chosen": False, "reason": ""}
+           "batchN_median_us": None, "size_bytes": None, "build_s": None, "rounds": 0, "chosen": False, "reason": ""}
     row.update(extra)
     return row
 

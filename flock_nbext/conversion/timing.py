@@ -16,10 +16,15 @@ import numpy as np
 
 def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, *, batch_n: int, rounds: int = 5,
                 round_budget_s: float = 0.03, on_round: Callable[[int], Any] | None = None,
-                batch1: bool = True, batchN: bool = True, dtypes: dict[str, Any] | None = None) -> dict[str, dict]:
-    """{name: {batch1_p50_us, batch1_p99_us, batchN_median_us, batchN_rows_per_s}} for every runner.
+                batch1: bool = True, batchN: bool = True, dtypes: dict[str, Any] | None = None,
+                prunable: set[str] | None = None, prune_on: str = "batch1", prune_factor: float = 4.0,
+                ) -> dict[str, dict]:
+    """{name: {batch1_p50_us, batch1_p99_us, batchN_median_us, batchN_rows_per_s, rounds}} per runner.
 
     `dtypes` gives a runner its rows in another dtype (converted once, outside the timed calls).
+    Runners in `prunable` whose warm-up time (on `prune_on`: "batch1" or "batchN") is more than
+    `prune_factor` times the best prunable runner's are timed in the first round only: they cannot
+    win, and a slow graph at batch 10,000 would otherwise cost seconds per round.
     """
     singles32 = [np.ascontiguousarray(X[i:i + 1]) for i in range(min(len(X), 64))]
     big32 = np.ascontiguousarray(np.tile(X, (-(-batch_n // len(X)), 1))[:batch_n])
@@ -31,16 +36,26 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
     names = list(runners)
     per_call: dict[str, list[int]] = {n: [] for n in names}
     per_batch: dict[str, list[int]] = {n: [] for n in names}
-    k1, kN = {}, {}
+    k1, kN, warm = {}, {}, {}
     for n in names:  # warm-up, and how many calls fit in a round's budget
         fn, (singles, big) = runners[n], inputs[n]
         t1 = _time_calls(fn, singles, 3)[-1] if batch1 else 0
         tN = _time_calls(fn, [big], 1)[0] if batchN else 0
         k1[n] = int(np.clip(round_budget_s * 1e9 / max(t1, 1), 3, 400))
         kN[n] = int(np.clip(round_budget_s * 1e9 / max(tN, 1), 1, 20))
+        warm[n] = t1 if prune_on == "batch1" else tN
+    rounds_for = {n: rounds for n in names}
+    contenders = [n for n in names if n in (prunable or ())]
+    if contenders:
+        best = min(warm[n] for n in contenders)
+        for n in contenders:
+            if warm[n] > prune_factor * best:
+                rounds_for[n] = 1
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for n in order:
+            if r >= rounds_for[n]:
+                continue
             singles, big = inputs[n]
             if batch1:
                 per_call[n].extend(_time_calls(runners[n], singles, k1[n]))
@@ -50,7 +65,7 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
             on_round(1)
     out = {}
     for n in names:
-        row: dict[str, Any] = {}
+        row: dict[str, Any] = {"rounds": rounds_for[n]}
         if batch1:
             calls = np.asarray(per_call[n], dtype=np.float64) / 1e3
             row["batch1_p50_us"] = round(float(np.median(calls)), 2)

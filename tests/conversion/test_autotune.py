@@ -138,3 +138,13 @@ def test_interleaved_timing_reports_medians_for_every_runner():
     for row in out.values():
         assert row["batch1_p50_us"] <= row["batch1_p99_us"]
         assert row["batchN_rows_per_s"] > 0
+
+
+def test_clearly_slower_runners_are_timed_in_one_round_only():
+    import time as _time
+
+    X = np.ones((10, 3), dtype=np.float32)
+    out = interleaved({"fast": lambda x: None, "slow": lambda x: _time.sleep(0.002), "original": lambda x: None},
+                      X, batch_n=10, rounds=3, round_budget_s=0.001, prunable={"fast", "slow"})
+    assert out["fast"]["rounds"] == 3 and out["original"]["rounds"] == 3
+    assert out["slow"]["rounds"] == 1
