@@ -1,0 +1,289 @@
+"""Reading a query in batches and writing rows back, over SQLAlchemy or a plain DBAPI connection.
+
+`open_sql(con)` takes a SQLAlchemy Engine, Connection or URL string, or a DBAPI connection from
+sqlite3, psycopg, pyodbc or pymysql. Reads stream: server-side cursors for PostgreSQL
+(`stream_results` / a named cursor) and MySQL, `fetchmany` for sqlite3 and pyodbc. Writes go in one
+transaction committed at the end (so a failure leaves nothing half-written), through COPY on
+psycopg and executemany elsewhere. With a plain pyodbc connection to SQL Server, enable MARS
+(`MARS_Connection=yes`) or pass an Engine/URL, since reading and writing then share a connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..errors import DatabaseError
+from ..redaction import redact, redact_uri
+
+
+class SqlSession:
+    """A reader and a writer on one database, with one write transaction."""
+
+    dialect: Any
+    display: str
+
+    def stream(self, query: str, batch_size: int) -> tuple[list[str], Iterator[Sequence[Sequence[Any]]]]:
+        raise NotImplementedError
+
+    def table_columns(self, name: str) -> list[str] | None:
+        raise NotImplementedError
+
+    def execute_ddl(self, ddl: Any) -> None:
+        raise NotImplementedError
+
+    def insert(self, table: Any, rows: list[tuple]) -> None:
+        raise NotImplementedError
+
+    def finish(self, ok: bool) -> None:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def errors(self, action: str) -> Iterator[None]:
+        """Driver errors become one-line DatabaseErrors naming the database (password redacted)."""
+        try:
+            yield
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            module = type(exc).__module__.split(".")[0]
+            if module not in ("sqlalchemy", "sqlite3", "psycopg", "pyodbc", "pymysql", "psycopg2"):
+                raise
+            orig = getattr(exc, "orig", None) or exc
+            lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+            reason = redact(lines[0] if lines else type(orig).__name__)[:400]
+            raise DatabaseError(f"{action} failed on {self.display}: {reason}") from None
+
+
+def open_sql(con: Any) -> SqlSession:
+    """Wrap what the user passed as `con`."""
+    import sqlalchemy as sa
+
+    if isinstance(con, str):
+        try:
+            url = sa.engine.make_url(con)
+        except Exception:
+            raise DatabaseError(f"not a database URL: {redact_uri(con)!r}") from None
+        if url.drivername == "postgresql+pyodbc":
+            from ..tracking import db_odbc  # noqa: F401  (registers the dialect)
+
+            db_odbc.register()
+        return AlchemySession(sa.create_engine(url), owns_engine=True)
+    if isinstance(con, sa.engine.Engine):
+        return AlchemySession(con, owns_engine=False)
+    if isinstance(con, sa.engine.Connection):
+        return AlchemySession(con.engine, connection=con)
+    return DbapiSession(con)
+
+
+class AlchemySession(SqlSession):
+    def __init__(self, engine: Any, *, owns_engine: bool = False, connection: Any = None) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.display = redact_uri(engine.url.render_as_string(hide_password=True))
+        self._owns_engine = owns_engine
+        self._given = connection
+        with self.errors("connecting"):
+            if connection is not None:
+                self.reader = self.writer = connection
+            else:
+                self.reader = engine.connect()
+                # SQLite locks the file for a second writer connection; one connection reads and writes.
+                self.writer = self.reader if self.dialect.name == "sqlite" else engine.connect()
+        self._tx = None if self.writer.in_transaction() and connection is not None else "begin"
+        self._copy = _is_psycopg(self.dialect.driver)
+
+    def stream(self, query: str, batch_size: int):
+        import sqlalchemy as sa
+
+        self._begin()
+        with self.errors("running the query"):
+            result = self.reader.execution_options(stream_results=True, yield_per=batch_size).execute(sa.text(query))
+            columns = list(result.keys())
+
+        def batches() -> Iterator[Sequence[Sequence[Any]]]:
+            with self.errors("reading the query result"):
+                yield from result.partitions(batch_size)
+
+        return columns, batches()
+
+    def _begin(self) -> None:
+        if self._tx == "begin":
+            self._tx = self.writer.begin() if not self.writer.in_transaction() else self.writer.get_transaction()
+
+    def table_columns(self, name: str) -> list[str] | None:
+        import sqlalchemy as sa
+
+        self._begin()
+        with self.errors(f"looking up table {name}"):
+            inspector = sa.inspect(self.writer)
+            if not inspector.has_table(name):
+                return None
+            return [c["name"] for c in inspector.get_columns(name)]
+
+    def execute_ddl(self, ddl: Any) -> None:
+        self._begin()
+        with self.errors("creating the output table"):
+            self.writer.execute(ddl)
+
+    def insert(self, table: Any, rows: list[tuple]) -> None:
+        with self.errors(f"writing to {table.name}"):
+            if self._copy:
+                _copy_rows(self.writer.connection.dbapi_connection, table, rows, self.dialect)
+            else:
+                names = [c.name for c in table.columns]
+                self.writer.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+
+    def finish(self, ok: bool) -> None:
+        try:
+            if self._tx not in (None, "begin"):
+                with self.errors("committing"):
+                    (self._tx.commit if ok else self._tx.rollback)()
+        finally:
+            if self._given is None:
+                for conn in {id(self.reader): self.reader, id(self.writer): self.writer}.values():
+                    with contextlib.suppress(Exception):
+                        conn.close()
+            if self._owns_engine:
+                self.engine.dispose()
+
+
+class DbapiSession(SqlSession):
+    """A plain DBAPI connection: one connection reads (a second cursor) and writes."""
+
+    def __init__(self, con: Any) -> None:
+        module = type(con).__module__.split(".")[0]
+        if module not in ("sqlite3", "psycopg", "pyodbc", "pymysql"):
+            raise DatabaseError(f"score_sql cannot use a {type(con).__module__}.{type(con).__name__}; pass a "
+                                "SQLAlchemy Engine/URL or a sqlite3, psycopg, pyodbc or pymysql connection")
+        self.con, self.module = con, module
+        self.dialect = _dialect_of(con, module)
+        self.display = _describe(con, module)
+        self._cursor: Any = None
+        if module == "sqlite3" and not con.in_transaction:
+            con.execute("BEGIN")  # DDL included in the one transaction
+
+    def stream(self, query: str, batch_size: int):
+        with self.errors("running the query"):
+            if self.module == "psycopg":
+                cursor = self.con.cursor(name="flock_score_sql")
+                cursor.itersize = batch_size
+            elif self.module == "pymysql":
+                import pymysql.cursors
+
+                cursor = self.con.cursor(pymysql.cursors.SSCursor)
+            else:
+                cursor = self.con.cursor()
+            cursor.execute(query)
+            columns = [d[0] for d in cursor.description]
+        self._cursor = cursor
+
+        def batches() -> Iterator[Sequence[Sequence[Any]]]:
+            with self.errors("reading the query result"):
+                while rows := cursor.fetchmany(batch_size):
+                    yield rows
+
+        return columns, batches()
+
+    def table_columns(self, name: str) -> list[str] | None:
+        with self.errors(f"looking up table {name}"):
+            cur = self.con.cursor()
+            if self.module == "sqlite3":
+                cols = [r[1] for r in cur.execute(f"PRAGMA table_info({_quote(self.dialect, name)})")]
+            elif self.module == "pyodbc":
+                cols = [r.column_name for r in cur.columns(table=name)]
+            elif self.module == "psycopg":
+                cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                            "AND table_schema = ANY(current_schemas(false)) ORDER BY ordinal_position", (name,))
+                cols = [r[0] for r in cur.fetchall()]
+            else:
+                cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                            "AND table_schema = DATABASE() ORDER BY ordinal_position", (name,))
+                cols = [r[0] for r in cur.fetchall()]
+            cur.close()
+        return cols or None
+
+    def execute_ddl(self, ddl: Any) -> None:
+        with self.errors("creating the output table"):
+            cur = self.con.cursor()
+            cur.execute(str(ddl.compile(dialect=self.dialect)))
+            cur.close()
+
+    def insert(self, table: Any, rows: list[tuple]) -> None:
+        with self.errors(f"writing to {table.name}"):
+            if self.module == "psycopg":
+                _copy_rows(self.con, table, rows, self.dialect)
+                return
+            mark = "?" if self.module in ("sqlite3", "pyodbc") else "%s"
+            cols = ", ".join(_quote(self.dialect, c.name) for c in table.columns)
+            sql = (f"INSERT INTO {_quote(self.dialect, table.name)} ({cols}) "
+                   f"VALUES ({', '.join([mark] * len(table.columns))})")
+            cur = self.con.cursor()
+            if self.module == "pyodbc" and self.dialect.name == "mssql":
+                cur.fast_executemany = True
+            cur.executemany(sql, rows)
+            cur.close()
+
+    def finish(self, ok: bool) -> None:
+        if self._cursor is not None:
+            with contextlib.suppress(Exception):
+                self._cursor.close()
+        with self.errors("committing"):
+            (self.con.commit if ok else self.con.rollback)()
+
+
+def _copy_rows(dbapi_con: Any, table: Any, rows: list[tuple], dialect: Any) -> None:
+    """PostgreSQL COPY FROM STDIN through psycopg 3: far faster than INSERTs for many rows."""
+    cols = ", ".join(_quote(dialect, c.name) for c in table.columns)
+    with dbapi_con.cursor() as cur, cur.copy(f"COPY {_quote(dialect, table.name)} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _is_psycopg(driver: str) -> bool:
+    return driver == "psycopg"
+
+
+def _quote(dialect: Any, name: str) -> str:
+    return dialect.identifier_preparer.quote(name)
+
+
+def _dialect_of(con: Any, module: str) -> Any:
+    from sqlalchemy.dialects import mssql, mysql, postgresql, sqlite
+
+    if module == "sqlite3":
+        return sqlite.dialect()
+    if module == "psycopg":
+        return postgresql.dialect()
+    if module == "pymysql":
+        return mysql.dialect()
+    import pyodbc
+
+    name = str(con.getinfo(pyodbc.SQL_DBMS_NAME)).lower()
+    if "postgres" in name:
+        return postgresql.dialect()
+    if "sqlite" in name:
+        return sqlite.dialect()
+    if "mysql" in name or "maria" in name:
+        return mysql.dialect()
+    return mssql.dialect()
+
+
+def _describe(con: Any, module: str) -> str:
+    """Server and database of a DBAPI connection, never its password."""
+    try:
+        if module == "sqlite3":
+            row = con.execute("PRAGMA database_list").fetchone()
+            return f"sqlite:///{row[2] or ':memory:'}"
+        if module == "psycopg":
+            info = con.info
+            return f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}"
+        if module == "pyodbc":
+            import pyodbc
+
+            return (f"{con.getinfo(pyodbc.SQL_DBMS_NAME)} {con.getinfo(pyodbc.SQL_SERVER_NAME)}/"
+                    f"{con.getinfo(pyodbc.SQL_DATABASE_NAME)}")
+        return f"mysql://{con.host}:{con.port}/{con.db.decode() if isinstance(con.db, bytes) else con.db}"
+    except Exception:
+        return f"a {module} connection"
