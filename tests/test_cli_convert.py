@@ -13,9 +13,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def flock_convert(*args: str) -> subprocess.CompletedProcess:
-    """Run the CLI in a fresh interpreter (one timing round keeps the test short)."""
-    return subprocess.run([sys.executable, "-m", "flock_nbext.cli_convert", *args, "--rounds", "1"], capture_output=True, text=True,
+def flock_convert(*args: str, through_flock: bool = False) -> subprocess.CompletedProcess:
+    """Run the CLI in a fresh interpreter (one timing round keeps the test short).
+
+    through_flock=True goes through `flock convert` (flock_nbext.cli's subcommand table).
+    """
+    entry = ["flock_nbext.cli", "convert"] if through_flock else ["flock_nbext.cli_convert"]
+    return subprocess.run([sys.executable, "-m", *entry, *args, "--rounds", "1"], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)
 
 
@@ -40,7 +44,7 @@ def test_lightgbm_text_model_with_a_csv_sample(tmp_path, data):
     np.savetxt(tmp_path / "rows.csv", X[:50], delimiter=",", header=",".join(f"f{i}" for i in range(6)),
                comments="")
     out = flock_convert(str(tmp_path / "model.txt"), "--out", str(tmp_path / "m.onnx"), "--sample",
-                        str(tmp_path / "rows.csv"), "--batch-size", "32", "--threads", "1")
+                        str(tmp_path / "rows.csv"), "--batch-size", "32", "--threads", "1", through_flock=True)
     assert out.returncode == 0, out.stderr
     assert "wrote" in out.stdout and "batch-32 rows/s" in out.stdout and " *" in out.stdout
     np.testing.assert_allclose(onnx_proba(tmp_path / "m.onnx", X)[:, 1], booster.predict(X), atol=1e-5)
