@@ -68,6 +68,21 @@ def _signature(model: Any, example: Any) -> Any:
     return infer_signature(example, output)
 
 
+def _torch_example(example: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(example, dtype=np.float32)
+
+
+def _torch_signature(model: Any, example: Any) -> Any:
+    import torch
+    from mlflow.models import infer_signature
+
+    with torch.no_grad():
+        output = model(torch.from_numpy(example))
+    return infer_signature(example, output.detach().cpu().numpy() if hasattr(output, "detach") else None)
+
+
 def save_native(model: Any, path: str, flavor: str, example: Any) -> None:
     """Write `model` as an MLflow model directory in its native flavor (signature/example when given)."""
     import importlib
@@ -79,12 +94,18 @@ def save_native(model: Any, path: str, flavor: str, example: Any) -> None:
         kwargs["pip_requirements"] = module.get_default_pip_requirements(include_cloudpickle=True)
     else:
         kwargs["pip_requirements"] = module.get_default_pip_requirements()
-    if example is not None and flavor in ("sklearn", "lightgbm", "xgboost"):
+    if flavor == "pytorch":
+        kwargs["serialization_format"] = "pickle"  # pt2 would trace the model: slow, and needs an example
+    if example is not None and flavor in ("sklearn", "lightgbm", "xgboost", "pytorch"):
         try:
-            kwargs["signature"] = _signature(model, example)
+            if flavor == "pytorch":
+                example = _torch_example(example)
+                kwargs["signature"] = _torch_signature(model, example)
+            else:
+                kwargs["signature"] = _signature(model, example)
             kwargs["input_example"] = example
         except Exception:
-            pass  # a model we cannot describe is still logged, without a signature
+            kwargs.pop("signature", None)  # a model we cannot describe is still logged, without a signature
     module.save_model(model, path, **kwargs)
 
 

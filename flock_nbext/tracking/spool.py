@@ -13,12 +13,16 @@ after every replayed chunk, so a crash in between repeats at most one chunk.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so no adoption of other sessions' spools
+    fcntl = None
 
 Op = dict[str, Any]
 VERSION = 1
@@ -99,7 +103,7 @@ class Spool:
     def orphans(cls, directory: str | os.PathLike, fingerprint: str, own_session: str) -> list[Spool]:
         """Spools left by ended sessions on the same store, locked for us, oldest first."""
         directory = Path(directory)
-        if not directory.is_dir():
+        if not directory.is_dir() or fcntl is None:  # without locks we cannot tell a dead session
             return []
         found: list[Spool] = []
         for path in sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime):
@@ -136,6 +140,8 @@ def _parse(line: str) -> Op | None:
 
 def _try_lock(path: Path) -> int | None:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if fcntl is None:
+        return fd
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
