@@ -9,8 +9,25 @@ import re
 from .columns import ColumnSet
 from .scope import Frame, Scope
 from .sql import parse_query
-from .values import (Bound, ColumnNames, Const, Data, Function, Instance, Klass, Metric, Model, Pred, Ref, Seq,
-                     TrainSet, Unknown, Value, data_in, with_deps)
+from .values import (
+    Bound,
+    ColumnNames,
+    Const,
+    Data,
+    Function,
+    Instance,
+    Klass,
+    Metric,
+    Model,
+    Pred,
+    Ref,
+    Seq,
+    TrainSet,
+    Unknown,
+    Value,
+    data_in,
+    with_deps,
+)
 
 _EXTENSION_KIND = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
                    ".xlsx": "excel", ".xls": "excel", ".json": "json", ".jsonl": "json"}
@@ -100,7 +117,7 @@ class CallMixin:
                     args.keywords[str(k)] = Const(v)
                     args.kw_nodes[str(k)] = kw.value
             elif isinstance(value, Seq) and value.kind == "dict" and all(isinstance(k, Const) for k in value.keys):
-                for k, v in zip(value.keys, value.items):
+                for k, v in zip(value.keys, value.items, strict=False):
                     args.keywords[str(k.value)] = v
                     args.kw_nodes[str(k.value)] = kw.value
             else:
@@ -217,13 +234,13 @@ class CallMixin:
         if name == "zip":
             lists = [self.seq_of(a) for a in args.positional]
             if lists and all(items is not None for items in lists):
-                return Seq(tuple(Seq(tuple(group), "tuple") for group in zip(*lists)), "list", deps=args.deps)
+                return Seq(tuple(Seq(tuple(group), "tuple") for group in zip(*lists, strict=False)), "list", deps=args.deps)
             return Instance("zip", attrs={"of": list(args.positional)}, deps=args.deps)
         if name == "dict":
             keys = [Const(k) for k in args.keywords]
             if isinstance(first, (Seq, Const)) and not args.keywords:
                 return first
-            from .interp import make_seq
+            from .values import make_seq
             return make_seq(list(args.keywords.values()), "dict", keys, args.deps)
         if name in ("str", "int", "float", "bool") and isinstance(first, Const):
             try:
@@ -244,7 +261,7 @@ class CallMixin:
         return self.generic_result(node, args)
 
     def seq_of(self, value):
-        from .interp import seq_items
+        from .values import seq_items
 
         return seq_items(value)
 
@@ -262,7 +279,7 @@ class CallMixin:
         if bound_self is not None:
             positional.insert(0, bound_self)
         defaults = fargs.defaults
-        default_of = dict(zip(params[len(params) - len(defaults):], defaults))
+        default_of = dict(zip(params[len(params) - len(defaults):], defaults, strict=False))
         saved_scope, saved_target, saved_value = self.scope, self.assign_target, self.assign_value
         self.scope = scope
         try:
@@ -278,7 +295,7 @@ class CallMixin:
                 else:
                     value = Unknown(name)
                 scope.bind(name, value, None)
-            for kwarg, default in zip(fargs.kwonlyargs, fargs.kw_defaults):
+            for kwarg, default in zip(fargs.kwonlyargs, fargs.kw_defaults, strict=False):
                 value = args.keywords.get(kwarg.arg)
                 if value is None and default is not None:
                     self.scope = func.scope
@@ -330,7 +347,7 @@ class CallMixin:
         else:  # a dataclass / NamedTuple config: arguments set the annotated fields
             fields = [s.target.id for s in klass.node.body
                       if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
-            for name, value in zip(fields, args.positional):
+            for name, value in zip(fields, args.positional, strict=False):
                 inst.attrs[name] = value
             for name, value in args.keywords.items():
                 if name in fields:
@@ -482,13 +499,13 @@ class CallMixin:
     def seq_method(self, recv: Seq, attr, node, args: Args, recv_node) -> Value:
         if recv.kind == "dict":
             if attr == "items":
-                return Seq(tuple(Seq((k, v), "tuple") for k, v in zip(recv.keys, recv.items)), "list", deps=recv.deps)
+                return Seq(tuple(Seq((k, v), "tuple") for k, v in zip(recv.keys, recv.items, strict=False)), "list", deps=recv.deps)
             if attr == "values":
                 return Seq(recv.items, "list", deps=recv.deps)
             if attr == "keys":
                 return Seq(recv.keys, "list", deps=recv.deps)
             if attr == "get" and isinstance(args.pos(0), Const):
-                for k, v in zip(recv.keys, recv.items):
+                for k, v in zip(recv.keys, recv.items, strict=False):
                     if isinstance(k, Const) and k.value == args.pos(0).value:
                         return v
                 return args.pos(1) or Const(None)

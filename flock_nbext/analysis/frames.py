@@ -308,7 +308,7 @@ class FrameMixin:
             return data.with_cols(ColumnSet.unknown(f"columns chosen by {self.text(node)}"), deps=deps)
         if role == "set_index":
             names = _names(args.pos(0) or args.kw("keys") or Const(None))
-            if names is not None and not const_true(args.kw("drop"), default=True) is False:
+            if names is not None and const_true(args.kw("drop"), default=True) is not False:
                 return data.with_cols(cols.drop(names), deps=deps)
             return with_deps(data, deps)
         if role == "dropna":

@@ -25,7 +25,7 @@ def to_json_value(value: Value, node, text):
     if isinstance(value, Const):
         return _jsonable(value.value)
     if isinstance(value, Seq) and value.kind == "dict" and value.keys and all(isinstance(k, Const) for k in value.keys):
-        return {str(k.value): to_json_value(v, None, text) for k, v in zip(value.keys, value.items)}
+        return {str(k.value): to_json_value(v, None, text) for k, v in zip(value.keys, value.items, strict=False)}
     if isinstance(value, Seq) and value.kind in ("list", "tuple") and node is None:
         return [to_json_value(v, None, text) for v in value.items]
     if node is not None:

@@ -107,6 +107,11 @@ class NotebookLineage:
             return self._fail(index, INTERNAL, f"analysis failed ({type(exc).__name__}: {exc})")
         return self._facts(self._interp.sites)
 
+    @property
+    def analysis_errors(self) -> list[tuple]:
+        """(cell, line, error) of statements skipped because of an analyzer bug (should stay empty)."""
+        return list(self._interp.errors)
+
     def _fail(self, index: int, kind: str, message: str) -> CellFacts:
         self.unparsable[index] = (kind, message)
         return CellFacts(error=message)

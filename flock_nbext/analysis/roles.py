@@ -79,7 +79,7 @@ class RoleMixin:
                 base = self.combine_values(list(data.items), axis=1, deps=args.deps)
                 if isinstance(base, Data):
                     derived = {}
-                    for k, v in zip(keys, data.items):
+                    for k, v in zip(keys, data.items, strict=False):
                         if isinstance(v, Data) and v.cols.known and tuple(v.cols.names) != (k,):
                             derived[k] = v.cols.names
                     cols = ColumnSet.of(keys)
@@ -222,7 +222,7 @@ class RoleMixin:
     def role_path_join(self, entry, node, args) -> Value:
         parts = []
         known = True
-        for value, arg in zip(args.positional, args.pos_nodes):
+        for value, arg in zip(args.positional, args.pos_nodes, strict=False):
             if isinstance(value, Const) and isinstance(value.value, str):
                 parts.append(value.value)
             else:

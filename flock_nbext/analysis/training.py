@@ -13,8 +13,21 @@ from dataclasses import replace
 
 from .columns import ColumnSet
 from .models import to_json_value
-from .values import (ColumnNames, Const, Data, Instance, Metric, Model, Pred, Seq, TrainSet, Unknown, Value, data_in,
-                     with_deps)
+from .values import (
+    ColumnNames,
+    Const,
+    Data,
+    Instance,
+    Metric,
+    Model,
+    Pred,
+    Seq,
+    TrainSet,
+    Unknown,
+    Value,
+    data_in,
+    with_deps,
+)
 
 FIT_METHODS = {"fit", "fit_generator", "partial_fit"}
 PREDICT_METHODS = {"predict", "predict_proba", "predict_log_proba", "decision_function", "score_samples",

@@ -194,3 +194,31 @@ def data_in(value: Value):
                 yield from data_in(item)
     else:
         yield value
+
+
+def const_of(value: Value, default=None):
+    return value.value if isinstance(value, Const) else default
+
+
+def make_seq(items, kind="list", keys=None, deps=frozenset()) -> Value:
+    """A literal: Const when every item is a constant, else Seq."""
+    items = tuple(items)
+    if all(isinstance(i, Const) for i in items) and (keys is None or all(isinstance(k, Const) for k in keys)):
+        if kind == "dict":
+            try:
+                return Const({k.value: v.value for k, v in zip(keys, items, strict=False)}, deps)
+            except TypeError:
+                pass
+        else:
+            py = [i.value for i in items]
+            return Const(tuple(py) if kind == "tuple" else py, deps)
+    return Seq(items, kind, tuple(keys) if keys is not None else None, deps)
+
+
+def seq_items(value: Value):
+    """Items of a list/tuple/dict value (dict: keys), or None when not known."""
+    if isinstance(value, Seq):
+        return list(value.keys) if value.kind == "dict" and value.keys is not None else list(value.items)
+    if isinstance(value, Const) and isinstance(value.value, (list, tuple, dict, set)):
+        return [Const(v) for v in value.value]
+    return None

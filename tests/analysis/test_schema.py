@@ -65,3 +65,19 @@ def test_every_corpus_case_validates(validator):
     assert cases
     for path in cases:
         validator.validate(lineage_of(str(path)))
+
+
+def test_no_corpus_statement_trips_the_analyzer():
+    """Every statement of every corpus case is analysed without an internal error."""
+    from pathlib import Path
+
+    from flock_nbext.analysis import NotebookLineage
+    from flock_nbext.analysis.sources import notebook_cells, read_text
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    for path in sorted(p for p in corpus.rglob("*") if p.suffix in (".py", ".ipynb") and not p.name.startswith("_")):
+        text = read_text(path)
+        nb = NotebookLineage()
+        for index, cell in enumerate(notebook_cells(text) if path.suffix == ".ipynb" else [text]):
+            assert nb.add_cell(cell, cell_index=index).error is None, path
+        assert nb.analysis_errors == [], path
