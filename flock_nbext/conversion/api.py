@@ -22,9 +22,10 @@ def convert(model: Any, sample: Any = None, batch_size: int = 1, threads: int | 
     """Convert a trained model to ONNX, keep only graphs that match it, return the fastest.
 
     model: LightGBM / XGBoost (Booster or sklearn API), a scikit-learn estimator or pipeline, or a
-        torch.nn.Module. sample: rows to validate on (array or DataFrame, [N, n_features]); when
-        omitted flock synthesises one from the model's split thresholds (boundary and NaN rows
-        included). batch_size / threads: the batch size and intra-op thread count the winner is
+        torch.nn.Module. sample: rows to validate and time on (array or DataFrame, [N, n_features],
+        numeric; compared as float32, the graph's input type). For tree ensembles flock adds rows
+        synthesised from the split thresholds (on and one float32 step beside every threshold,
+        NaN and categorical rows), and uses those alone when no sample is given. batch_size / threads: the batch size and intra-op thread count the winner is
         timed and chosen at. tolerance: the largest absolute difference allowed against the
         original (on probabilities for classifiers). candidates: restrict to these candidate
         names, and/or add Candidate objects. progress: None shows a bar only after ~1 s; True

@@ -65,6 +65,8 @@ def autotune(candidates: list[Candidate], original: OriginalModel, sample: Sampl
             if isinstance(built, Built):
                 survivors.append(built)
             bar.update(1)
+        if not survivors:
+            return Outcome(None, rows, {}, batch_n)
         runners = {b.name: _session_runner(b.session) for b in survivors}
         runners[original.native_name] = original.native
         given = sample.kinds == "given"
