@@ -197,3 +197,20 @@ def test_a_model_too_large_for_a_strategy_is_named_in_the_report_and_the_error()
     with pytest.raises(ConversionError, match=r"no converter could build DecisionTreeRegressor: "
                                               r"perfect_tree_traversal: not applicable \(depth \d+ > 14"):
         convert(deep, X[:100], candidates=["perfect_tree_traversal"], **FAST)
+
+
+def test_lightgbm_categorical_splits_are_exact_inside_and_outside_the_category_sets():
+    import lightgbm as lgb
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((800, 4))
+    X[:, 0] = rng.integers(0, 12, 800)
+    y = ((X[:, 0] % 3 == 0) ^ (X[:, 1] > 0)).astype(int)
+    model = lgb.LGBMClassifier(n_estimators=20, num_leaves=8, verbose=-1, min_data_per_group=5,
+                               cat_smooth=1).fit(X, y, categorical_feature=[0])
+    result = convert(model, **FAST)
+    unseen = X.copy()
+    unseen[:50, 0] = rng.integers(-2, 15, 50)  # negative and never-seen categories
+    unseen[50:60, 0] = np.nan
+    np.testing.assert_allclose(result.predict_proba(unseen), model.predict_proba(unseen.astype(np.float32)),
+                               atol=1e-5)
