@@ -189,7 +189,15 @@ def bench_model(key: str, threads_list: list[int], rounds: int, use_lleaves: boo
         if compiled is not None:
             runners["lleaves (compiled, reference)"] = lambda Xb, c=compiled, t=threads: c.predict(Xb, n_jobs=t)
             dtypes["lleaves (compiled, reference)"] = np.float64
-        t1 = interleaved(runners, X_eval, batch_n=BIG, rounds=rounds, dtypes=dtypes, round_budget_s=0.05)
+        # Batch 1 in full rounds for everyone; batch 10,000 with graphs over 4x slower than the best
+        # graph in warm-up timed in one round (they cost seconds per call and cannot matter).
+        lat = interleaved(runners, X_eval, batch_n=BIG, rounds=rounds, dtypes=dtypes, round_budget_s=0.05,
+                          batchN=False)
+        thr = interleaved(runners, X_eval, batch_n=BIG, rounds=rounds, dtypes=dtypes, round_budget_s=0.05,
+                          batch1=False, prunable={n for n in runners if not n.startswith(("native", "lleaves"))},
+                          prune_on="batchN")
+        t1 = {n: {**lat[n], **{k: v for k, v in thr[n].items() if k != "rounds"}, "batchN_rounds": thr[n]["rounds"]}
+              for n in runners}
         base = t1[native]
         run = {}
         for name, row in t1.items():
