@@ -93,6 +93,8 @@ class MetricRecord:
     execution_count: int | None = None
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
     """The metric call's own keyword arguments (`{"average": "macro"}`)."""
+    inputs: list[DatasetRecord] = dataclasses.field(default_factory=list)
+    """Datasets the metric was computed on (the test CSV): logged as `evaluation` inputs of each model's run."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

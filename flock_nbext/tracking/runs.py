@@ -121,6 +121,7 @@ class RunPlanner:
         self.pending_metrics: dict[str, list[tuple[float, MetricRecord]]] = {}
         self.sql_reads: dict[str, DatasetRecord] = {}
         self._steps: dict[tuple[str, str], int] = {}
+        self._logged_inputs: set[tuple[str, str, str, str]] = set()
         self._open: list[str] = []
 
     # -- public --------------------------------------------------------------------------------
@@ -230,6 +231,7 @@ class RunPlanner:
         ops.append({"op": "log_batch", "key": key, "params": params, "tags": tags, "metrics": []})
 
         inputs = [dataset_entity(merge_sql_read(ds, self.sql_reads)) for ds in fit.inputs]
+        self._logged_inputs.update((key, e["name"], e["digest"], e["context"]) for e in inputs)
         if inputs:
             ops.append({"op": "log_inputs", "key": key, "datasets": inputs})
         if fit.lineage is not None:
@@ -337,15 +339,31 @@ class RunPlanner:
         if metric.params:
             tags[f"flock.metric.{name}.params"] = json.dumps(
                 {k: limits.safe_text(k, v) for k, v in metric.params.items()}, sort_keys=True)
+        ops = self._evaluation_inputs(key, metric)
         value = limits.scalar(metric.value)
         if value is None:
             path, text = limits.metric_artifact(metric.name, metric.value)
-            return [{"op": "log_batch", "key": key, "params": {}, "metrics": [], "tags": tags},
-                    {"op": "log_text", "key": key, "path": path, "text": text}]
+            return ops + [{"op": "log_batch", "key": key, "params": {}, "metrics": [], "tags": tags},
+                          {"op": "log_text", "key": key, "path": path, "text": text}]
         step = self._steps.get((key, name), 0)
         self._steps[(key, name)] = step + 1
-        return [{"op": "log_batch", "key": key, "params": {}, "tags": tags,
-                 "metrics": [[name, value, _ms(stamp), step]]}]
+        return ops + [{"op": "log_batch", "key": key, "params": {}, "tags": tags,
+                       "metrics": [[name, value, _ms(stamp), step]]}]
+
+    def _evaluation_inputs(self, key: str, metric: MetricRecord) -> list[Op]:
+        """The metric's datasets as `evaluation` inputs of the run, each (name, digest) once per run."""
+        import dataclasses
+
+        entities = []
+        for ds in metric.inputs:
+            if ds.role == "training":
+                ds = dataclasses.replace(ds, role="evaluation")
+            entity = dataset_entity(merge_sql_read(ds, self.sql_reads))
+            seen = (key, entity["name"], entity["digest"], entity["context"])
+            if seen not in self._logged_inputs:
+                self._logged_inputs.add(seen)
+                entities.append(entity)
+        return [{"op": "log_inputs", "key": key, "datasets": entities}] if entities else []
 
 
 def merge_batches(ops: list[Op]) -> list[Op]:

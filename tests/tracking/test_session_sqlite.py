@@ -363,3 +363,22 @@ def test_a_script_that_records_and_exits_loses_nothing(tmp_path):
     (parent,) = client.search_runs([exp.experiment_id], "tags.`flock.kind` = 'session'")
     assert parent.info.status == "FINISHED"
     assert not list((tmp_path / "spool").glob("*.jsonl"))
+
+
+def test_the_metrics_test_set_is_an_evaluation_input_of_the_model(session, data, tmp_path):
+    X, y = data
+    clf = LogisticRegression().fit(X, y)
+    session.record(fit_record(clf, X, inputs=[train_csv(X, tmp_path)]))
+    test_set = train_csv(X.iloc[:20], tmp_path, name="test")
+    for _ in range(2):  # the same test set twice: one input
+        session.record(MetricRecord(model_ids=["m-clf"], name="precision_score",
+                                    value=precision_score(y[:20], clf.predict(X.iloc[:20]), average="macro"),
+                                    params={"average": "macro"}, inputs=[test_set]))
+    assert session.flush(60)
+    run = MlflowClient().get_run(session.run_id_for("m-clf"))
+    contexts = {d.dataset.name: {t.key: t.value for t in d.tags}["mlflow.data.context"]
+                for d in run.inputs.dataset_inputs}
+    assert contexts == {"train": "training", "test": "evaluation"}
+    assert len(run.inputs.dataset_inputs) == 2
+    history = MlflowClient().get_metric_history(run.info.run_id, "precision_score")
+    assert sorted(m.step for m in history) == [0, 1]
