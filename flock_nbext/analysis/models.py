@@ -145,6 +145,11 @@ class ModelMixin:
         if wrapper in ("transformers", "make_column_transformer"):
             is_model = False
         if not is_model:
+            last = inner[-1][1] if inner else None
+            if wrapper in ("steps", "make_pipeline") and not isinstance(last, Instance):
+                # the final step comes from code we cannot see (make_clf()): a model once it is fitted on labels
+                return Instance("object", cls, {"_hyper": hyper, "_inner": inner, "_ctor": node, "_args": args,
+                                                "_var": self.var_for(node)}, deps=args.deps)
             return Instance("transformer", cls, {"_hyper": hyper, "_inner": inner}, deps=args.deps)
         for _, value in inner:
             rec = self.record(value) if isinstance(value, Model) else None

@@ -314,11 +314,14 @@ class TrainingMixin:
                     self.hyperparameters(ctor_args, keywords_only=True))
             return Const(None)
         looks_transformer = any(w in inst.qualname for w in _TRANSFORMER_WORDS)
-        if attr in FIT_METHODS and isinstance(X, (Data, TrainSet)) and not looks_transformer:
+        supervised = args.get([1, "y"]) is not None
+        if attr in FIT_METHODS and (isinstance(X, (Data, TrainSet)) or supervised) and not looks_transformer:
             ctor, ctor_args = inst.attrs["_ctor"], inst.attrs["_args"]
+            hyper = inst.attrs.get("_hyper")
+            if hyper is None:
+                hyper = self.hyperparameters(ctor_args, keywords_only=True)
             rid = self.store.add_model(var=inst.attrs.get("_var"), cls=inst.qualname, pos=self.pos(ctor),
-                                       hyperparameters=self.hyperparameters(ctor_args, keywords_only=True),
-                                       cell_key=self.cell_key, role="model")
+                                       hyperparameters=dict(hyper), cell_key=self.cell_key, role="model")
             model = Model(rid, frozenset([rid]))
             if isinstance(recv_node, ast.Name):
                 self.rebind(recv_node, model, node)
