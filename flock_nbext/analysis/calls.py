@@ -179,6 +179,9 @@ class CallMixin:
             method = self.class_function(recv, attr)
             if method is not None:
                 return self.call_function(method, node, args)
+        if isinstance(recv, Bound) and attr in ("parameters", "named_parameters") and \
+                isinstance(recv.receiver, (Model, Instance)):  # model.backbone.parameters(): part of the model
+            return self.call_method(recv.receiver, attr, node, args, None)
         return self.generic_result(node, args, recv)
 
     # -- fallbacks --------------------------------------------------------------------------------

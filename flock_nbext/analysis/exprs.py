@@ -382,7 +382,7 @@ class ExpressionMixin:
             for cond in gen.ifs:
                 self.ev(cond)
             value = self.ev(elt)
-            if isinstance(value, (Data, Pred, Model, Metric)):
+            if isinstance(value, (Data, Pred, Model, Metric)) or (isinstance(value, Instance) and value.kind == "params"):
                 return value
             del items
             return Unknown(node=node, deps=value.deps | iterable.deps)

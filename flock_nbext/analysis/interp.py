@@ -317,6 +317,8 @@ class Interpreter(ExpressionMixin, CallMixin, RoleMixin, FrameMixin, ModelMixin,
             return Seq(tuple(self.element_of(v, node) for v in iterable.attrs["of"]), "tuple")
         if isinstance(iterable, ColumnNames):
             return Unknown("column name", iterable.deps)
+        if isinstance(iterable, Instance) and iterable.kind == "params":
+            return Seq((Unknown("name"), iterable), "tuple") if iterable.attrs.get("named") else iterable
         if isinstance(iterable, Data):
             return with_deps(Unknown("row"), iterable.deps)
         items = seq_items(iterable)

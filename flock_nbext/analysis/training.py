@@ -184,7 +184,7 @@ class TrainingMixin:
             rec["hyperparameters"].update(self.hyperparameters(args))
             return with_deps(model, deps)
         if attr in ("parameters", "named_parameters"):
-            return Instance("params", attrs={"models": [model.id]}, deps=deps)
+            return Instance("params", attrs={"models": [model.id], "named": attr == "named_parameters"}, deps=deps)
         if attr in SAME_MODEL:
             return with_deps(model, deps)
         return Unknown(node=node, deps=deps)
@@ -316,17 +316,31 @@ class TrainingMixin:
         looks_transformer = any(w in inst.qualname for w in _TRANSFORMER_WORDS)
         supervised = args.get([1, "y"]) is not None
         if attr in FIT_METHODS and (isinstance(X, (Data, TrainSet)) or supervised) and not looks_transformer:
-            ctor, ctor_args = inst.attrs["_ctor"], inst.attrs["_args"]
-            hyper = inst.attrs.get("_hyper")
-            if hyper is None:
-                hyper = self.hyperparameters(ctor_args, keywords_only=True)
-            rid = self.store.add_model(var=inst.attrs.get("_var"), cls=inst.qualname, pos=self.pos(ctor),
-                                       hyperparameters=dict(hyper), cell_key=self.cell_key, role="model")
-            model = Model(rid, frozenset([rid]))
-            if isinstance(recv_node, ast.Name):
-                self.rebind(recv_node, model, node)
+            model = self.promote(inst, recv_node, node)
             return self.model_method(model, attr, node, args, recv_node)
         if attr in ("fit_transform", "transform", "fit_resample"):
             inst.kind = "transformer"
             return self.transformer_method(inst, attr, node, args, recv_node)
+        if attr in SAME_MODEL:  # Net(...).to(device)
+            return inst
+        if attr in ("parameters", "named_parameters"):  # its weights go to an optimizer: a network we train
+            model = self.promote(inst, recv_node, node)
+            return Instance("params", attrs={"models": [model.id], "named": attr == "named_parameters"},
+                            deps=inst.deps)
         return self.generic_result(node, args, inst)
+
+    def promote(self, inst: Instance, recv_node, node) -> Model:
+        """An object of an unknown class turns out to be a model: give it a record (once)."""
+        if "_model" in inst.attrs:
+            return inst.attrs["_model"]
+        ctor, ctor_args = inst.attrs.get("_ctor", node), inst.attrs.get("_args")
+        hyper = inst.attrs.get("_hyper")
+        if hyper is None:
+            hyper = self.hyperparameters(ctor_args, keywords_only=True) if ctor_args is not None else {}
+        rid = self.store.add_model(var=inst.attrs.get("_var"), cls=inst.qualname, pos=self.pos(ctor),
+                                   hyperparameters=dict(hyper), cell_key=self.cell_key, role="model")
+        model = Model(rid, frozenset([rid]))
+        inst.attrs["_model"] = model
+        if isinstance(recv_node, ast.Name):
+            self.rebind(recv_node, model, node)
+        return model
