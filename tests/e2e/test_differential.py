@@ -20,13 +20,13 @@ NOTEBOOKS = sorted((ROOT / "tests" / "corpus").rglob("*.ipynb")) + [ROOT / "test
                                                                     "semantics.ipynb"]
 
 
-def _run(path: Path, workdir: Path, flock: bool):
+def _run(path: Path, workdir: Path, flock: bool, after: list[str] | None = None):
     workdir.mkdir()
     for sibling in path.parent.iterdir():  # data files next to the notebook, if any
         if sibling.is_file() and sibling.suffix in (".csv", ".parquet", ".db", ".json", ".txt"):
             shutil.copy(sibling, workdir / sibling.name)
     nb = nbformat.read(path, as_version=4)
-    run_notebook(nb, cwd=workdir, flock=flock)
+    nb.metadata["after_outputs"] = run_notebook(nb, cwd=workdir, flock=flock, after=after)
     return nb
 
 
@@ -42,8 +42,15 @@ def test_notebook_behaves_identically_with_flock(path, tmp_path):
 
 def test_semantics_notebook_exercises_what_it_claims(tmp_path):
     """The hand-written notebook really hits a syntax error, a user exception and top-level await."""
-    nb = _run(NOTEBOOKS[-1], tmp_path / "run", flock=True)
+    probe = ("from flock_nbext.kernel.extension import extension_of\n"
+             "tracker = extension_of(get_ipython()).tracker\n"
+             "print(sorted({r.var for r in tracker.fits.values()}), sorted({s.kind for s in tracker.sites.values()}))")
+    nb = _run(NOTEBOOKS[-1], tmp_path / "run", flock=True, after=[probe])
     cells = behaviour(nb)
+    [printed] = [o["text"] for o in nb.metadata["after_outputs"][0] if o.get("name") == "stdout"]
+    # flock really instrumented the notebook: fits in a loop, under %%time and %%capture (the analysis does
+    # not treat the user's LogisticRegression subclass `w` as a model)
+    assert printed.strip() == "['clf', 'clf2', 'm', 'tree'] ['fit', 'metric', 'read']"
     errors = [c["error"]["ename"] for c in cells if c["error"]]
     assert errors == ["SyntaxError", "ZeroDivisionError", "InvalidParameterError"]
     zero = next(c["error"] for c in cells if c["error"] and c["error"]["ename"] == "ZeroDivisionError")
