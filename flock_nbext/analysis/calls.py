@@ -213,6 +213,11 @@ class CallMixin:
 
     def call_builtin(self, name: str, node, args: Args) -> Value:
         first = args.pos(0)
+        if name in ("list", "tuple") and isinstance(first, Instance) and first.kind == "range" \
+                and first.attrs.get("count") is not None and first.attrs["count"] <= 10_000:
+            bounds = [a.value for a in first.attrs.get("_args", ())]
+            if bounds:
+                return Const(list(range(*bounds)), first.deps)
         if name in ("list", "tuple", "sorted", "set", "frozenset", "iter", "reversed") and first is not None:
             if isinstance(first, Const) and isinstance(first.value, (list, tuple, set, dict, str)):
                 value = first.value
@@ -228,7 +233,9 @@ class CallMixin:
             bounds = [a.value for a in args.positional if isinstance(a, Const)]
             if len(bounds) == len(args.positional) and bounds and all(isinstance(b, int) for b in bounds):
                 count = len(range(*bounds))
-            return Instance("range", attrs={"count": count, "_text": self.text(node)}, deps=args.deps)
+            return Instance("range", attrs={"count": count, "_text": self.text(node),
+                                            "_args": tuple(args.positional) if count is not None else ()},
+                            deps=args.deps)
         if name == "enumerate" and first is not None:
             items = self.seq_of(first)
             if items is not None:
