@@ -124,8 +124,9 @@ def _column_map(model: Any, n_features: int):
         if label == "encoder":
             for col, cats in zip(original, transformer.categories_, strict=True):
                 cats = np.asarray(cats)
-                if cats.dtype.kind not in "iuf" or np.any(np.isnan(cats.astype(float))) \
-                        or np.any(cats < 0) or np.any(cats != np.floor(cats)):
+                if cats.dtype.kind == "f":  # NaN, sorted last, is encoded as NaN: a missing value
+                    cats = cats[~np.isnan(cats)]
+                if cats.dtype.kind not in "iuf" or np.any(cats < 0) or np.any(cats != np.floor(cats)):
                     raise ConversionError(f"{type(model).__name__}: categorical feature {col} has categories "
                                           "that are not non-negative integers; encode them as such first")
                 encoded[int(col)] = cats.astype(np.int64)
