@@ -170,6 +170,9 @@ class RoleMixin:
     def role_dataset(self, entry, node, args) -> Value:
         features = args.get(entry.get("data"))
         label = args.get(entry.get("label"))
+        items = self.seq_of(features) if label is None and features is not None else None
+        if items and len(items) == 2:  # from_tensor_slices((X, y))
+            features, label = items
         return TrainSet(features, label, (), args.deps)
 
     def role_batches(self, entry, node, args) -> Value:
@@ -201,7 +204,22 @@ class RoleMixin:
         if isinstance(item, Data):
             return TrainSet(item, None, (), item.deps)
         return dataset
+
+    def role_model_load(self, entry, node, args) -> Value:
         return Unknown(node=node, deps=args.deps)
+
+    def role_dataset_loader(self, entry, node, args) -> Value:
+        """Packaged datasets (keras.datasets.mnist.load_data(), torchvision MNIST): a source of X and y."""
+        sid = self.store.add_source(kind=entry.get("kind", "other"), source=entry.name, tables=(), columns=None,
+                                    var=self.var_for(node), pos=self.pos(node), cell_key=self.cell_key)
+        self.add_site("read", node, sid, entry.name)
+        deps = frozenset([sid]) | args.deps
+        X = Data(frozenset([sid]), ColumnSet("all_except", ("target",)), False, deps, True)
+        y = Data(frozenset([sid]), ColumnSet.of(["target"]), True, deps, True)
+        if entry.get("splits"):
+            pair = Seq((X, y), "tuple", deps=deps)
+            return Seq((pair, pair), "tuple", deps=deps)
+        return TrainSet(X, y, (), deps)
 
     def role_connect(self, entry, node, args) -> Value:
         return Instance("connection", entry.name.rsplit(".", 1)[0], {"dialect": entry.get("dialect")},

@@ -70,3 +70,13 @@ def test_entries_declare_argument_roles():
     assert kb.lookup("pyodbc.connect").role == "connect"
     assert kb.lookup("sqlalchemy.text").role == "sql_text"
     assert kb.lookup("torch.optim.Adam").role == "optimizer"
+
+
+def test_every_role_in_the_data_files_has_a_handler():
+    """A role named in a KB file that the analyzer cannot dispatch would silently drop calls."""
+    from flock_nbext.analysis.interp import Interpreter
+
+    kb = default_kb()
+    roles = {entry.role for entry in kb._entries.values()}
+    missing = [role for role in roles if not hasattr(Interpreter, f"role_{role}")]
+    assert missing == []
