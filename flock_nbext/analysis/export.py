@@ -98,18 +98,25 @@ def _features_text(features: dict) -> str:
     return f"unknown ({features.get('unknown')})"
 
 
+def _short(text: str, width: int = 90) -> str:
+    """One line: whitespace collapsed, long query texts cut with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def to_text(lineage: dict) -> str:
     """A short human summary: each model with its sources, columns, label, hyperparameters, metrics."""
     sources = {s["id"]: s for s in lineage["data_sources"]}
     out = []
     for s in lineage["data_sources"]:
         tables = f" tables={','.join(s['tables'])}" if s["tables"] else ""
-        out.append(f"{s['id']}  {s['kind']:<15} {s['source']}{tables}  (line {s['line']})")
+        out.append(f"{s['id']}  {s['kind']:<15} {_short(s['source'])}{tables}  (line {s['line']})")
     for m in lineage["models"]:
         td = m["training_data"]
         label = td["label"] if isinstance(td["label"], str) or td["label"] is None else json.dumps(td["label"])
         out.append(f"{m['id']}  {m['class']}  (line {m['line']}, fitted line {m['fit_line']})")
-        srcs = ", ".join(sources[s]["source"] if s in sources else s for s in td["sources"]) or "(none found)"
+        srcs = ", ".join(f"{s} {_short(sources[s]['source'], 60)}" if s in sources else s
+                         for s in td["sources"]) or "(none found)"
         out.append(f"    trained on: {srcs}")
         out.append(f"    features:   {_features_text(td['features'])}")
         out.append(f"    label:      {label}")
