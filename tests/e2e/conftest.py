@@ -72,8 +72,13 @@ def write_notebook(path: Path, cells: list[tuple[str, str]]) -> Path:
             "language_info": {"name": "python"},
         },
         "cells": [
-            {"id": f"cell-{i}", "cell_type": kind, "metadata": {}, "source": source,
-             **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+            {
+                "id": f"cell-{i}",
+                "cell_type": kind,
+                "metadata": {},
+                "source": source,
+                **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+            }
             for i, (kind, source) in enumerate(cells)
         ],
     }
@@ -95,7 +100,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+            raise RuntimeError(
+                f"jupyter lab exited with {process.returncode}:\n{log_path.read_text()[-4000:]}"
+            )
         try:
             with urllib.request.urlopen(f"{url}/api/status", timeout=2) as response:
                 if response.status == 200:
@@ -103,7 +110,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.25)
-    raise RuntimeError(f"jupyter lab did not answer within {SERVER_START_TIMEOUT_S} s:\n{log_path.read_text()[-4000:]}")
+    raise RuntimeError(
+        f"jupyter lab did not answer within {SERVER_START_TIMEOUT_S} s:\n{log_path.read_text()[-4000:]}"
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -134,10 +143,13 @@ def notebook_dir(tmp_path: Path) -> Path:
     """The server's root folder, holding test.ipynb."""
     root = tmp_path / "notebooks"
     root.mkdir()
-    write_notebook(root / "test.ipynb", [
-        ("markdown", "# flock panel test"),
-        ("code", "import math\nmath.sqrt(2)"),
-    ])
+    write_notebook(
+        root / "test.ipynb",
+        [
+            ("markdown", "# flock panel test"),
+            ("code", "import math\nmath.sqrt(2)"),
+        ],
+    )
     return root
 
 
@@ -155,18 +167,25 @@ def lab_server(tmp_path: Path, notebook_dir: Path) -> Iterator[LabServer]:
     env = {**os.environ, **_isolated_jupyter_dirs(base)}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     command = [
-        sys.executable, "-m", "jupyterlab",
-        "--no-browser", "--allow-root",
-        "--ip", "127.0.0.1", f"--port={port}",
-        "--ServerApp.token=", "--ServerApp.password=",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ip",
+        "127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.token=",
+        "--ServerApp.password=",
         f"--ServerApp.root_dir={notebook_dir}",
         f"--LabApp.user_settings_dir={base / 'settings'}",
         f"--LabApp.workspaces_dir={base / 'workspaces'}",
     ]
     log_path = base / "server.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=notebook_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, cwd=notebook_dir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     try:
         _wait_until_up(url, process, log_path)
         yield LabServer(url=url, root_dir=notebook_dir, log_path=log_path, pid=process.pid)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.error
+from pathlib import Path
 
 import pytest
 
@@ -18,19 +20,26 @@ from .conftest import copy_if_requested
 pytestmark = pytest.mark.browser
 
 UI_TIMEOUT_MS = 60_000
-REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for_idle_kernel(server, timeout_s: float = 60) -> dict:
-    """Poll the server's REST API until the notebook's kernel is started and idle."""
+    """Poll the server's REST API until the notebook's kernel is started and idle.
+
+    A kernel that is still starting can make `GET /api/kernels` answer 500 for a moment; poll on.
+    """
     deadline = time.monotonic() + timeout_s
-    kernels: list = []
+    seen: object = None
     while time.monotonic() < deadline:
-        kernels = server.api("kernels")
-        if kernels and all(kernel["execution_state"] == "idle" for kernel in kernels):
-            return kernels[0]
+        try:
+            kernels = seen = server.api("kernels")
+        except urllib.error.HTTPError as error:
+            seen = error
+        else:
+            if kernels and all(kernel["execution_state"] == "idle" for kernel in kernels):
+                return kernels[0]
         time.sleep(0.25)
-    raise AssertionError(f"no idle kernel after {timeout_s} s: {kernels}\n{server.log_tail()}")
+    raise AssertionError(f"no idle kernel after {timeout_s} s: {seen}\n{server.log_tail()}")
 
 
 def test_panel_loads_flock_in_the_notebook_kernel(lab_server, page, artifacts_dir):
@@ -59,4 +68,53 @@ def test_panel_loads_flock_in_the_notebook_kernel(lab_server, page, artifacts_di
     screenshot = artifacts_dir / "panel.png"
     page.screenshot(path=str(screenshot))
     copy_if_requested(screenshot, REPO_ROOT / "docs" / "panel.png")
+    assert page.errors == []
+
+
+def run_cell(page, index: int) -> None:
+    """Put the cursor in cell `index` of the open notebook and run it (Shift+Enter)."""
+    page.locator(".jp-NotebookPanel .jp-Cell").nth(index).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def test_panel_follows_the_notebook_and_its_kernel(lab_server, page):
+    from playwright.sync_api import expect
+
+    from .conftest import write_notebook
+
+    write_notebook(
+        lab_server.root_dir / "cells.ipynb", [("code", "%load_ext flock"), ("code", "%unload_ext flock")]
+    )
+    page.goto(f"{lab_server.url}/lab")
+    page.locator('.jp-SideBar li[data-id="flock-panel"]').click()
+    panel = page.locator("#flock-panel")
+    status = panel.get_by_test_id("flock-status")
+    expect(status).to_have_text("No notebook open", timeout=UI_TIMEOUT_MS)
+    expect(panel.get_by_test_id("flock-load-button")).to_be_hidden()
+
+    page.locator('.jp-SideBar li[data-id="filebrowser"]').click()
+    page.locator(".jp-DirListing-itemText", has_text="cells.ipynb").dblclick()
+    wait_for_idle_kernel(lab_server)
+    page.locator('.jp-SideBar li[data-id="flock-panel"]').click()
+    expect(panel.get_by_test_id("flock-notebook")).to_have_text("cells.ipynb")
+    expect(status).to_have_text("flock is not loaded in this kernel", timeout=UI_TIMEOUT_MS)
+
+    run_cell(page, 0)  # %load_ext flock typed by the user, not the button
+    expect(status).to_have_text(f"flock {__version__} is loaded", timeout=UI_TIMEOUT_MS)
+
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel…$")).click()
+    page.locator(".jp-Dialog-button", has_text="Restart").click()
+    expect(status).to_have_text("flock is not loaded in this kernel", timeout=UI_TIMEOUT_MS)
+
+    run_cell(page, 0)
+    expect(status).to_have_text(f"flock {__version__} is loaded", timeout=UI_TIMEOUT_MS)
+    run_cell(page, 1)  # %unload_ext flock closes the comm from the kernel side
+    expect(status).to_have_text("flock is not loaded in this kernel", timeout=UI_TIMEOUT_MS)
+
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="cells.ipynb")
+    page.keyboard.press("Control+s")  # saved, so closing asks nothing
+    expect(tab).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"))
+    tab.locator(".lm-TabBar-tabCloseIcon").click()
+    expect(status).to_have_text("No notebook open", timeout=UI_TIMEOUT_MS)
     assert page.errors == []
