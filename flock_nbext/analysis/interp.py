@@ -16,6 +16,7 @@ from .columns import ColumnSet
 from .exprs import ExpressionMixin
 from .frames import FrameMixin
 from .kb import KnowledgeBase
+from .literals import LiteralMixin
 from .models import ModelMixin
 from .records import LineageStore
 from .roles import RoleMixin
@@ -45,7 +46,7 @@ MAX_CALL_DEPTH = 8
 MAX_UNROLL = 24
 
 
-class Interpreter(ExpressionMixin, CallMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
+class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
     """Analyse cells one after the other against shared state (scope, store)."""
 
     def __init__(self, kb: KnowledgeBase, store: LineageStore) -> None:
