@@ -1,12 +1,13 @@
 """Backend: GEMM (Hummingbird, OSDI 2020): every tree evaluated by dense products, all trees at once.
 
-For T trees padded to I internal nodes and L leaves:
-1. one Gather picks each internal node's feature column, [N, T*I] (instead of a one-hot product);
-2. the comparisons give 0/1 decisions D, reshaped to [T, N, I];
-3. a batched MatMul with C [T, I, L] (+1 where the leaf lies left of the node, -1 right) counts,
+For T trees padded to I internal nodes and L leaves (rows of the batch last, N):
+1. one Gather picks each internal node's feature row of X^T, [T, I, N] (instead of a one-hot
+   product, which would turn a single NaN or infinity in a row into NaN everywhere);
+2. the comparisons give 0/1 decisions D [T, I, N];
+3. a batched MatMul with C [T, L, I] (+1 where the leaf lies left of the node, -1 right) counts,
    per leaf, the left turns taken; a leaf is reached iff the count equals its number of left
-   ancestors E [T, 1, L] (integers: exact in float32);
-4. a batched MatMul with the leaf values [T, L, n_outputs] and a sum over trees give the scores.
+   ancestors E [T, L, 1] (small integers: exact in float32);
+4. a batched MatMul with the leaf values [T, n_outputs, L] and a sum over trees give the scores.
 Work is dense in T * I * L, so large or deep trees make this strategy inapplicable.
 """
 
@@ -80,20 +81,23 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
         values[i] = v
     uniform = lowered.all_missing_left
 
-    v = b.op("Gather", x, b.const(features.reshape(-1), "features"), axis=1)  # [N, T*I]
-    go_left = decide(b, v, b.const(thresholds.reshape(-1), "thresholds"),
-                     None if uniform is not None else b.const(missing.reshape(-1), "missing_left"), uniform)
+    # Work on X transposed: gathering whole feature rows of X^T copies N contiguous floats per
+    # node, where gathering columns of X would copy one float at a time.
+    xt = b.op("Transpose", x, perm=[1, 0])  # [C, N]
+    v = b.op("Gather", xt, b.const(features.reshape(-1), "features"), axis=0)  # [T*I, N]
+    v = b.op("Reshape", v, b.const(np.array([n_trees, n_inner, -1]), "shape_tin"))  # [T, I, N]
+    go_left = decide(b, v, b.const(thresholds[:, :, None], "thresholds"),
+                     None if uniform is not None else b.const(missing[:, :, None], "missing_left"), uniform)
     d = b.op("Cast", go_left, to=1)
-    d = b.op("Transpose", b.op("Reshape", d, b.const(np.array([0, n_trees, n_inner]), "shape_nti")),
-             perm=[1, 0, 2])  # [T, N, I]
-    turns = b.op("MatMul", d, b.const(paths, "paths"))  # [T, N, L]
-    reached = b.op("Cast", b.op("Equal", turns, b.const(lefts, "left_turns")), to=1)
-    per_tree = b.op("MatMul", reached, b.const(values, "leaf_values"))  # [T, N, O]
+    turns = b.op("MatMul", b.const(paths.transpose(0, 2, 1).copy(), "paths"), d)  # [T, L, N]
+    reached = b.op("Cast", b.op("Equal", turns, b.const(lefts.transpose(0, 2, 1).copy(), "left_turns")), to=1)
+    per_tree = b.op("MatMul", b.const(values.transpose(0, 2, 1).copy(), "leaf_values"), reached)  # [T, O, N]
     if accumulate == "float64":  # each tree's term is one leaf value; only the sum needs float64
         per_tree = b.op("Cast", per_tree, to=11)
     elif accumulate != "float32":
         raise ValueError(f"accumulate={accumulate!r}: use 'float32' or 'float64'")
-    raw = b.op("ReduceSum", per_tree, b.const(np.array([0]), "axis0"), keepdims=0)
+    raw = b.op("ReduceSum", per_tree, b.const(np.array([0]), "axis0"), keepdims=0)  # [O, N]
     if accumulate == "float64":
-        raw = b.op("Cast", raw, to=1, hint="raw")
+        raw = b.op("Cast", raw, to=1)
+    raw = b.op("Transpose", raw, perm=[1, 0], hint="raw")
     return finish(b, lowered, raw, "flock_gemm", doc=ensemble.describe())

@@ -3,7 +3,8 @@
 Every tree is padded to the ensemble's maximum depth D, so the node reached at each level is pure
 index arithmetic, `2 * i + (went right)`, with one small table per level and no child lookups.
 A leaf above depth D copies its value to all the leaves below it, so padded nodes may test
-anything. Memory grows as T * 2^D: deep trees make this strategy inapplicable.
+anything. Each level does one Gather of (feature, threshold) records and one GatherElements of
+the rows' values. Memory grows as T * 2^D: deep trees make this strategy inapplicable.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
         return np.concatenate([p[k][lo:hi] for p in padded])
 
     idx = None  # position within the current level, [N, T]
+    axis2 = b.const(np.array([2]), "axis2")
     for level in range(depth):
         f, t, m = (level_table(k, level) for k in range(3))
         if level == 0:
@@ -74,11 +76,16 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
                              None if uniform is not None else b.const(m, "root_missing"), uniform)
             idx = b.op("Cast", b.op("Not", go_left), to=7, hint="pos")
             continue
+        # one Gather of (feature, threshold[, NaN direction]) records: ONNX Runtime pays per index
+        record = [f.astype(np.float32), t] + ([] if uniform is not None else [m.astype(np.float32)])
+        table = b.const(np.stack(record, axis=1), f"level_{level}")
         slot = b.op("Add", idx, b.const(np.arange(n_trees, dtype=np.int64) * 2 ** level, f"base_{level}"))
-        v = b.op("GatherElements", x, b.op("Gather", b.const(f, f"features_{level}"), slot, axis=0), axis=1)
-        thr = b.op("Gather", b.const(t, f"thresholds_{level}"), slot, axis=0)
-        miss = None if uniform is not None else b.op("Gather", b.const(m, f"missing_{level}"), slot, axis=0)
-        went_right = b.op("Cast", b.op("Not", decide(b, v, thr, miss, uniform)), to=7)
+        rec = b.op("Gather", table, slot, axis=0)  # [N, T, k]
+        parts = [b.op("Squeeze", p, axis2) for p in b.op("Split", rec, axis=2, outputs=len(record),
+                                                             num_outputs=len(record))]
+        v = b.op("GatherElements", x, b.op("Cast", parts[0], to=7), axis=1)
+        miss = None if uniform is not None else b.op("Cast", parts[2], to=9)
+        went_right = b.op("Cast", b.op("Not", decide(b, v, parts[1], miss, uniform)), to=7)
         idx = b.op("Add", b.op("Mul", idx, b.const(np.int64(2), "two")), went_right, hint="pos")
     values = np.concatenate([p[3] for p in padded])
     tree_of_row = np.repeat(np.arange(n_trees), 2 ** depth)
