@@ -214,8 +214,10 @@ class CallMixin:
     def call_function(self, func: Function, node, args: Args, bound_self: Value | None = None) -> Value:
         """Analyse the function body with this call's arguments bound to its parameters."""
         key = id(func.node)
-        if len(self.frames) > 8 or any(f.function is not None and id(f.function.node) == key for f in self.frames):
-            return self.generic_result(node, args)
+        self.inline_budget -= 1
+        if self.inline_budget < 0 or len(self.frames) > 8 or \
+                any(f.function is not None and id(f.function.node) == key for f in self.frames):
+            return self.generic_result(node, args)  # recursion, or a call tree too large to follow
         self.functions_called.add(key)
         scope = Scope(func.scope, function=True)
         fargs = func.node.args if not isinstance(func.node, ast.Lambda) else func.node.args

@@ -87,8 +87,8 @@ class FrameMixin:
                 return self.select_columns(data, cols_key, cols_node, node, deps)
             return with_deps(data, deps)
         # plain [] on a DataFrame/Series/array
-        if data.array and not isinstance(slice_node, ast.Tuple):
-            return with_deps(data, deps)  # X[idx]: rows of an array or tensor
+        if (data.array or data.series) and not isinstance(slice_node, ast.Tuple):
+            return with_deps(data, deps)  # X[idx], s[0], s[mask]: rows of an array, tensor or Series
         if isinstance(slice_node, ast.Tuple):
             elts = slice_node.elts
             if len(elts) == 2 and _is_full_slice(elts[1]):

@@ -44,6 +44,7 @@ from .values import (
 
 MAX_CALL_DEPTH = 8
 MAX_UNROLL = 24
+INLINE_BUDGET = 2000  # user-function bodies analysed per top-level statement
 
 
 class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixin, ModelMixin, TrainingMixin):
@@ -64,7 +65,8 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         self.functions_defined: list[Function] = []
         self._unroll_depth = 0
         self.mutated: set[str] = set()
-        self.errors: list[tuple] = []  # (cell, line, error) of statements the analyzer failed on
+        self.errors: list[tuple] = []
+        self.inline_budget = INLINE_BUDGET  # (cell, line, error) of statements the analyzer failed on
 
     # -- entry point ----------------------------------------------------------------------------
     def run(self, tree: ast.Module, cell_key) -> None:
@@ -74,6 +76,7 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         for stmt in tree.body:
             self.frames = [Frame(cell=cell_key, own_cell=True)]
             self.loops = []
+            self.inline_budget = INLINE_BUDGET
             try:
                 self.exec_stmt(stmt)
             except RecursionError:

@@ -139,6 +139,7 @@ class NotebookLineage:
         for func in list(self._interp.functions_defined):
             if id(func.node) not in self._interp.functions_called:
                 self._interp.cell_key = func.cell
+                self._interp.inline_budget = 2000
                 try:
                     self._interp.call_function(func, func.node, Args())
                 except RecursionError:

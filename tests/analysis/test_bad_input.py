@@ -87,3 +87,15 @@ def test_magics_and_shell_escapes_are_lines_but_not_analysed(tmp_path):
     lineage = lineage_of(str(path))
     assert lineage["unparsable_cells"] == []
     assert (lineage["data_sources"][0]["line"], lineage["data_sources"][0]["cell"]) == (8, 2)
+
+
+def test_a_call_tree_that_fans_out_is_cut_off_quickly():
+    """12 levels of functions that each call the next ten times: 10**11 bodies unless cut off."""
+    levels = []
+    for i in range(12):
+        body = "\n".join([f"    f{i + 1}()"] * 10) if i < 11 else "    pass"
+        levels.append(f"def f{i}():\n{body}\n")
+    source = "\n".join(levels) + "f0()\n"
+    nb = NotebookLineage()
+    assert nb.add_cell(source).error is None
+    assert nb.analysis_errors == []
