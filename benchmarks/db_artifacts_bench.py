@@ -1,0 +1,173 @@
+"""Database artifact store benchmark: log and load throughput against MLflow's local file store, and memory.
+
+Through the artifact repository layer MLflow itself calls (log_artifact / download_artifacts), each
+backend, MLflow's LocalArtifactRepository (a plain folder: what `./mlruns` artifacts are), flock's
+store on SQLite and on PostgreSQL (a throwaway local cluster, started here like the tests do), logs
+and loads 1 MB and 100 MB files in interleaved rounds (the backend order rotates each round);
+medians, and ratios against the local store from the same run. Peak memory for a 500 MB artifact
+is measured per backend in a fresh subprocess (ru_maxrss growth over the process after warm-up).
+Writes benchmarks/results/db_artifacts.json.
+
+    python benchmarks/db_artifacts_bench.py            # 7 rounds
+    python benchmarks/db_artifacts_bench.py --quick    # 3 rounds (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+OUT = Path(__file__).resolve().parent / "results" / "db_artifacts.json"
+MB = 1024 * 1024
+BACKENDS = ("local", "sqlite", "postgresql")
+
+
+def make_repo(backend: str, base: str, root: str):
+    """The artifact repository of `backend` at folder `root`."""
+    if backend == "local":
+        from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+        return LocalArtifactRepository(os.path.join(base, "local", root))
+    from flock_nbext.tracking.db_artifacts import DatabaseArtifactRepository
+
+    return DatabaseArtifactRepository(f"{base}/{root}")
+
+
+def locations(tmp: Path, pg_url: str) -> dict[str, str]:
+    return {"local": str(tmp), "sqlite": f"sqlite:///{tmp / 'artifacts.db'}", "postgresql": pg_url}
+
+
+def write_file(path: Path, size: int) -> Path:
+    """Incompressible bytes, written in 16 MB pieces."""
+    with open(path, "wb") as fh:
+        left = size
+        while left:
+            piece = min(left, 16 * MB)
+            fh.write(os.urandom(piece))
+            left -= piece
+    return path
+
+
+def throughput(rounds: int, sizes: list[int], tmp: Path, places: dict[str, str]) -> dict:
+    files = {size: write_file(tmp / f"artifact-{size // MB}MB.bin", size) for size in sizes}
+    times: dict[tuple[str, int, str], list[float]] = {}
+    for backend in BACKENDS:  # warm-up: engines, schema, imports
+        repo = make_repo(backend, places[backend], "warmup")
+        repo.log_artifact(str(files[sizes[0]]))
+    for r in range(rounds):
+        order = BACKENDS[r % 3:] + BACKENDS[:r % 3]
+        for backend in order:
+            for size, path in files.items():
+                repo = make_repo(backend, places[backend], f"round{r}/{size}")
+                t0 = time.perf_counter()
+                repo.log_artifact(str(path))
+                t1 = time.perf_counter()
+                dst = tempfile.mkdtemp(dir=tmp)
+                repo.download_artifacts(path.name, dst)
+                t2 = time.perf_counter()
+                times.setdefault((backend, size, "log"), []).append(t1 - t0)
+                times.setdefault((backend, size, "load"), []).append(t2 - t1)
+                shutil.rmtree(dst)
+                repo.delete_artifacts() if backend != "local" else shutil.rmtree(
+                    os.path.join(places["local"], "local", f"round{r}"), ignore_errors=True)
+    results = {}
+    for (backend, size, op), values in times.items():
+        med = statistics.median(values)
+        results.setdefault(f"{size // MB}MB", {}).setdefault(op, {})[backend] = {
+            "median_s": round(med, 4), "MB_per_s": round(size / MB / med, 1), "samples_s": [round(v, 4) for v in values]}
+    for by_op in results.values():
+        for op, by_backend in by_op.items():
+            base = by_backend["local"]["MB_per_s"]
+            for backend in ("sqlite", "postgresql"):
+                by_backend[backend]["ratio_vs_local"] = round(by_backend[backend]["MB_per_s"] / base, 3)
+    return results
+
+
+def memory_child(backend: str, place: str, path: str) -> None:
+    """In a fresh process: RSS after warm-up, then the peak while logging and loading `path`."""
+    import numpy  # noqa: F401  (as MLflow would have it loaded)
+
+    tmp = tempfile.mkdtemp()
+    small = Path(tmp) / "small.bin"
+    small.write_bytes(b"x" * 1000)
+    repo = make_repo(backend, place, "memory")
+    repo.log_artifact(str(small))
+    repo.download_artifacts("small.bin", tmp)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    repo.log_artifact(path)
+    after_log = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    dst = tempfile.mkdtemp()
+    repo.download_artifacts(os.path.basename(path), dst)
+    after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ok = os.path.getsize(os.path.join(dst, os.path.basename(path))) == os.path.getsize(path)
+    print(json.dumps({"baseline_rss_MB": round(base, 1), "peak_rss_after_log_MB": round(after_log, 1),
+                      "peak_rss_after_load_MB": round(after_load, 1),
+                      "peak_growth_MB": round(max(after_log, after_load) - base, 1), "roundtrip_ok": ok}))
+
+
+def memory(size: int, tmp: Path, places: dict[str, str]) -> dict:
+    path = write_file(tmp / f"big-{size // MB}MB.bin", size)
+    out = {}
+    for backend in BACKENDS:
+        proc = subprocess.run([sys.executable, __file__, "--memory-child", backend, places[backend], str(path)],
+                              capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0:
+            raise RuntimeError(f"memory child for {backend} failed:\n{proc.stderr[-3000:]}")
+        out[backend] = json.loads(proc.stdout.strip().splitlines()[-1])
+    path.unlink()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 rounds instead of 7")
+    parser.add_argument("--memory-child", nargs=3, metavar=("BACKEND", "PLACE", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return
+    from tests.fixtures.postgres import start_postgres, stop_postgres
+
+    rounds = 3 if args.quick else 7
+    workdir = Path(tempfile.mkdtemp(prefix="flock-pg-bench-"))
+    os.chmod(workdir, 0o755)
+    tmp = Path(tempfile.mkdtemp(prefix="flock-art-bench-"))
+    server = start_postgres(workdir)
+    try:
+        database = server.create_database("bench")
+        places = locations(tmp, server.url(database))
+        started = time.perf_counter()
+        result = {
+            "benchmark": "db_artifacts",
+            "quick": args.quick,
+            "rounds": rounds,
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+            "notes": "repository layer (log_artifact/download_artifacts); local = MLflow LocalArtifactRepository; "
+                     "PostgreSQL 15 on loopback with fsync=off (throwaway cluster); 4 MB chunks",
+            "throughput": throughput(rounds, [1 * MB, 100 * MB], tmp, places),
+            "memory_500MB": memory(500 * MB, tmp, places),
+        }
+        result["seconds"] = round(time.perf_counter() - started, 1)
+    finally:
+        stop_postgres(server)
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: result[k] for k in ("throughput", "memory_500MB")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
