@@ -132,10 +132,9 @@ def save_onnx(onnx_model: Any, path: str, example: Any = None) -> None:
 
 def one_column_per_output(onnx_model: Any) -> Any:
     """A copy of the graph whose 2-D outputs of known width k become k 1-D outputs (Gather on axis 1)."""
+    import numpy as np
     import onnx
     from onnx import helper, numpy_helper
-
-    import numpy as np
 
     model = onnx.ModelProto()
     model.CopyFrom(onnx_model)

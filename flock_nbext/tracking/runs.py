@@ -139,7 +139,7 @@ class RunPlanner:
     def finish(self, stamp: float) -> list[Op]:
         """End of session: unattributed metrics to the session run, then end it."""
         ops: list[Op] = []
-        for model_id, waiting in list(self.pending_metrics.items()):
+        for _model_id, waiting in list(self.pending_metrics.items()):
             for when, metric in waiting:
                 ops += self._ensure_parent(when)
                 ops += self._metric_ops(self.parent_key, when, metric, extra_tags={

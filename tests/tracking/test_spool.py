@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from flock_nbext.config import Settings
 from flock_nbext.tracking.records import DatasetRecord, FitRecord, MetricRecord
 from flock_nbext.tracking.session import TrackingSession
-from flock_nbext.tracking.spool import Spool, store_fingerprint
+from flock_nbext.tracking.spool import Spool
 
 PASSWORD = "Hunter2-very-secret"
 

@@ -1,0 +1,208 @@
+"""Applying planned operations to one MLflow tracking store, through an explicit MlflowClient.
+
+Local run keys become MLflow run ids here. Nothing uses MLflow's fluent API (its active-run stack,
+its global tracking URI): the user's own MLflow calls on the main thread are never disturbed.
+Errors are sorted into transient (store down, timeouts, locks: spool and retry) and refusals.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..redaction import redact
+
+Op = dict[str, Any]
+
+
+class TransientStoreError(Exception):
+    """The store could not be reached or failed in a way worth retrying later."""
+
+
+class StoreWriter:
+    """Applies planned operations to one tracking store; remembers local run keys -> MLflow run ids."""
+
+    def __init__(self, tracking_uri: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.run_ids: dict[str, str] = {}
+        self._experiment_ids: dict[str, str] = {}
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from mlflow import MlflowClient
+
+            try:
+                self._client = MlflowClient(self.tracking_uri)
+            except Exception as exc:
+                raise TransientStoreError(str(exc)) from exc
+        return self._client
+
+    def reachable(self) -> bool:
+        """For an HTTP store, whether its port accepts a connection (avoids MLflow's long retry loops)."""
+        parts = urlsplit(self.tracking_uri)
+        if parts.scheme not in ("http", "https"):
+            return True
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=0.5):
+                return True
+        except (OSError, ValueError):
+            return False
+
+    def annotate(self, op: Op) -> Op:
+        """The op with the run ids already known, so a spool replayed by another session still resolves."""
+        extra = {}
+        if op.get("key") in self.run_ids:
+            extra["run_id"] = self.run_ids[op["key"]]
+        if op.get("parent_key") in self.run_ids:
+            extra["parent_run_id"] = self.run_ids[op["parent_key"]]
+        return {**op, **extra} if extra else op
+
+    def apply(self, op: Op) -> None:
+        try:
+            getattr(self, f"_{op['op']}")(op)
+        except TransientStoreError:
+            raise
+        except Exception as exc:
+            if _is_transient(exc):
+                raise TransientStoreError(redact(str(exc))) from exc
+            raise
+
+    def _run_id(self, op: Op) -> str:
+        run_id = self.run_ids.get(op["key"]) or op.get("run_id")
+        if run_id is None:
+            raise LookupError(f"run {op['key']} was never created")
+        self.run_ids[op["key"]] = run_id
+        return run_id
+
+    def _experiment_id(self, name: str) -> str:
+        if name not in self._experiment_ids:
+            experiment = self.client.get_experiment_by_name(name)
+            if experiment is None:
+                from mlflow.exceptions import MlflowException
+
+                try:
+                    self._experiment_ids[name] = self.client.create_experiment(name)
+                except MlflowException:
+                    experiment = self.client.get_experiment_by_name(name)  # created meanwhile
+                    if experiment is None:
+                        raise
+                    self._experiment_ids[name] = experiment.experiment_id
+            else:
+                self._experiment_ids[name] = experiment.experiment_id
+        return self._experiment_ids[name]
+
+    def _start_run(self, op: Op) -> None:
+        if op["key"] in self.run_ids or op.get("run_id"):
+            self.run_ids[op["key"]] = self.run_ids.get(op["key"]) or op["run_id"]
+            return
+        tags = dict(op.get("tags") or {})
+        parent = op.get("parent_run_id") or (self.run_ids.get(op["parent_key"]) if op.get("parent_key") else None)
+        if op.get("parent_key") and parent is None:
+            raise LookupError(f"parent run {op['parent_key']} was never created")
+        if parent:
+            experiment_id = self.client.get_run(parent).info.experiment_id
+            tags["mlflow.parentRunId"] = parent
+        else:
+            experiment_id = self._experiment_id(op["experiment"])
+        run = self.client.create_run(experiment_id, start_time=op.get("time_ms"), tags=tags,
+                                     run_name=op.get("run_name"))
+        self.run_ids[op["key"]] = run.info.run_id
+
+    def _attach_run(self, op: Op) -> None:
+        self.run_ids[op["key"]] = op["run_id"]
+
+    def _log_batch(self, op: Op) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        from .limits import MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, chunks
+
+        run_id = self._run_id(op)
+        params = [Param(k, v) for k, v in op["params"].items()]
+        tags = [RunTag(k, v) for k, v in op["tags"].items()]
+        metrics = [Metric(k, v, ts, step) for k, v, ts, step in op["metrics"]]
+        for part in chunks(params, MAX_PARAMS_TAGS_PER_BATCH):
+            if part:
+                self.client.log_batch(run_id, params=part, synchronous=True)
+        for part in chunks(tags, MAX_PARAMS_TAGS_PER_BATCH):
+            if part:
+                self.client.log_batch(run_id, tags=part, synchronous=True)
+        for part in chunks(metrics, MAX_METRICS_PER_BATCH):
+            if part:
+                self.client.log_batch(run_id, metrics=part, synchronous=True)
+
+    def _log_text(self, op: Op) -> None:
+        self.client.log_text(self._run_id(op), op["text"], op["path"])
+
+    def _log_inputs(self, op: Op) -> None:
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        inputs = [
+            DatasetInput(
+                Dataset(d["name"], d["digest"], d["source_type"], d["source"], d["schema"], d["profile"]),
+                tags=[InputTag("mlflow.data.context", d["context"])],
+            )
+            for d in op["datasets"]
+        ]
+        self.client.log_inputs(self._run_id(op), datasets=inputs)
+
+    def _log_model(self, op: Op) -> None:
+        from .models import publish
+
+        if not os.path.isdir(op["path"]):
+            raise LookupError(f"saved model {op['path']} is gone")
+        publish(self.client, op["path"], run_id=self._run_id(op), name=op["name"], tags=op.get("tags"))
+        shutil.rmtree(os.path.dirname(op["path"]), ignore_errors=True)
+
+    def _end_run(self, op: Op) -> None:
+        self.client.set_terminated(self._run_id(op), status=op.get("status", "FINISHED"), end_time=op.get("time_ms"))
+
+
+_PERMANENT_CODES = {
+    "INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE",
+    "BAD_REQUEST", "PERMISSION_DENIED", "UNAUTHENTICATED", "ENDPOINT_NOT_FOUND", "NOT_FOUND",
+}
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Worth retrying later (store down, timeouts, locks); False for requests the store refuses."""
+    from mlflow.exceptions import MlflowException
+
+    if isinstance(exc, MlflowException):
+        return exc.error_code not in _PERMANENT_CODES
+    if isinstance(exc, OSError):  # connection refused/reset, timeouts (requests' errors are OSErrors)
+        return True
+    return type(exc).__name__ in ("OperationalError", "DisconnectionError", "TimeoutError")
+
+
+class _RecorderThreadFilter(logging.Filter):
+    """Drops MLflow's INFO/WARNING lines raised on flock's recorder thread (they would land in the cell)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or not record.threadName.startswith("flock-recorder")
+
+
+_QUIET = _RecorderThreadFilter()
+_NOISY_LOGGERS = (
+    "mlflow", "mlflow.sklearn", "mlflow.lightgbm", "mlflow.xgboost", "mlflow.pytorch", "mlflow.onnx",
+    "mlflow.keras", "mlflow.models.model", "mlflow.models.signature", "mlflow.models.utils",
+    "mlflow.utils.environment", "mlflow.utils.requirements_utils", "mlflow.store.db.utils",
+    "mlflow.tracking.fluent", "mlflow.tracking._tracking_service.client", "alembic.runtime.migration",
+)
+
+
+def quiet_mlflow_on_recorder_threads() -> None:
+    """Install the filter on MLflow's handlers and its chatty loggers; other threads are untouched."""
+    for name in _NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _QUIET not in logger.filters:
+            logger.addFilter(_QUIET)
+    for handler in logging.getLogger("mlflow").handlers:
+        if _QUIET not in handler.filters:
+            handler.addFilter(_QUIET)
