@@ -38,6 +38,7 @@ from flock_nbext.conversion.runtime import make_session  # noqa: E402
 from flock_nbext.conversion.timing import interleaved  # noqa: E402
 
 BIG = 10_000
+TRAIN_ROWS = 10_000  # training runs single-threaded: the machine is shared, training is not measured
 OUT = Path(__file__).resolve().parent / "results" / "convert_bench.json"
 
 
@@ -56,25 +57,26 @@ def _data(n_rows: int, n_features: int, n_classes: int, seed: int) -> tuple[np.n
 def lightgbm_model(n_features: int, leaves: int, trees: int, n_classes: int, seed: int):
     import lightgbm as lgb
 
-    X, y = _data(20_000, n_features, n_classes, seed)
+    X, y = _data(TRAIN_ROWS, n_features, n_classes, seed)
     model = lgb.LGBMClassifier(n_estimators=trees, num_leaves=leaves, learning_rate=0.05, min_child_samples=5,
-                               verbose=-1, random_state=seed).fit(X, y)
+                               verbose=-1, random_state=seed, n_jobs=1).fit(X, y)
     return model, X
 
 
 def xgboost_model():
     import xgboost
 
-    X, y = _data(20_000, 28, 2, 4)
-    return xgboost.XGBClassifier(n_estimators=300, max_depth=6, learning_rate=0.1, random_state=4).fit(X, y), X
+    X, y = _data(TRAIN_ROWS, 28, 2, 4)
+    model = xgboost.XGBClassifier(n_estimators=300, max_depth=6, learning_rate=0.1, random_state=4, n_jobs=1)
+    return model.fit(X, y), X
 
 
 def forest_model():
     from sklearn.ensemble import RandomForestClassifier
 
-    X, y = _data(20_000, 28, 2, 5)
+    X, y = _data(TRAIN_ROWS, 28, 2, 5)
     X = np.nan_to_num(X)
-    return RandomForestClassifier(n_estimators=100, max_depth=10, random_state=5).fit(X, y), X
+    return RandomForestClassifier(n_estimators=100, max_depth=10, random_state=5, n_jobs=1).fit(X, y), X
 
 
 MODELS = {
