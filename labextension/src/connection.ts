@@ -3,7 +3,7 @@
  * back to them, and anything the kernel sends unasked is forwarded as a push.
  */
 import { Kernel } from '@jupyterlab/services';
-import { UUID } from '@lumino/coreutils';
+import { JSONObject, UUID } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
@@ -96,7 +96,10 @@ export class FlockConnection {
     const reply = new Promise<FlockReply>((resolve, reject) => {
       this._pending.set(request.id, { resolve, reject });
     });
-    const data = JSON.parse(JSON.stringify(request));
+    const data: JSONObject = { id: request.id, type: request.type };
+    if (request.model !== undefined) {
+      data.model = request.model;
+    }
     if (opening) {
       this._comm.open(data);
     } else {

@@ -88,7 +88,8 @@ export class FlockModel implements IFlockModel {
     if (reply.type === 'status') {
       this._set({ phase: 'loaded', notebook, status: reply, error: null });
     } else {
-      this._set({ phase: 'error', notebook, status: null, error: `flock answered: ${reply.error}` });
+      const problem = reply.type === 'error' ? reply.error : `a ${reply.type} reply to a status request`;
+      this._set({ phase: 'error', notebook, status: null, error: `flock answered: ${problem}` });
     }
   }
 

@@ -15,7 +15,6 @@ export type RequestType = 'status' | 'lineage' | 'models' | 'convert';
 
 /** A request; the kernel answers with the same `id`. */
 export interface IFlockRequest {
-  [key: string]: string | undefined;
   id: string;
   type: RequestType;
   /** convert: the model id (from models/lineage) to convert. */
@@ -43,14 +42,64 @@ export interface IErrorReply {
   error: string;
 }
 
-/** A message the kernel sends without being asked (no id). */
-export interface IPushMessage {
-  type: 'lineage_updated';
-  [key: string]: unknown;
+/** Reply to a `lineage` request: the notebook's lineage JSON (schema flock.lineage/1). */
+export interface ILineageReply {
+  id?: string | null;
+  type: 'lineage';
+  lineage: { schema: 'flock.lineage/1'; [key: string]: unknown };
 }
 
-/** Any reply to a request; later features add their reply types here. */
-export type FlockReply = IStatusReply | IErrorReply;
+/** One model flock knows of in this kernel. */
+export interface IModelEntry {
+  /** Lineage id of the model. */
+  id: string;
+  var?: string | null;
+  class?: string | null;
+  /** Whether flock saw this model trained in this kernel. */
+  trained: boolean;
+  cell?: number | null;
+  /** MLflow run of its latest fit (null until logged). */
+  run_id?: string | null;
+}
+
+/** Reply to a `models` request. */
+export interface IModelsReply {
+  id?: string | null;
+  type: 'models';
+  models: IModelEntry[];
+}
+
+/** Reply to a `convert` request: the chosen ONNX candidate and the report. */
+export interface IConvertReply {
+  id?: string | null;
+  type: 'convert';
+  model: string;
+  candidate: string;
+  speedup?: { [name: string]: number };
+  run_id?: string | null;
+  /** Whether it was logged as an onnx model to the model's run. */
+  logged: boolean;
+  /** One report row per candidate and one for the original. */
+  rows: Array<{ [key: string]: unknown }>;
+  /** The report as a Markdown table. */
+  table?: string;
+}
+
+/** Pushed (no id) after every executed cell: ask for lineage/models again. */
+export interface ILineageUpdated {
+  type: 'lineage_updated';
+}
+
+/** A message the kernel sends without being asked (no id). */
+export type IPushMessage = ILineageUpdated;
+
+/** Any reply to a request. */
+export type FlockReply =
+  | IStatusReply
+  | ILineageReply
+  | IModelsReply
+  | IConvertReply
+  | IErrorReply;
 
 /** Any message the kernel sends on the comm. */
 export type FlockMessage = FlockReply | IPushMessage;

@@ -129,3 +129,28 @@ def test_flock_panel_is_enabled_in_this_environment():
     lines = [line for found in sections.values() for line in found if line.startswith("flock-nbext ")]
     assert lines, sections
     assert lines[0].startswith(f"flock-nbext v{__version__} enabled OK"), lines
+
+
+def interface_bodies(source: str) -> dict[str, str]:
+    """{interface name: body} of the `export interface` blocks of a TypeScript file."""
+    return dict(re.findall(r"export interface (\w+) \{\n(.*?)\n\}", source, flags=re.S))
+
+
+def test_panel_message_types_mirror_the_comm_schema():
+    """labextension/src/tokens.ts declares every comm message of flock_nbext/schemas/comm.schema.json."""
+    schema = json.loads((REPO_ROOT / "flock_nbext" / "schemas" / "comm.schema.json").read_text())
+    tokens = (REPO_ROOT / "labextension" / "src" / "tokens.ts").read_text()
+    interfaces = interface_bodies(tokens)
+
+    request_types = re.search(r"export type RequestType = ([^;]+);", tokens).group(1)
+    assert re.findall(r"'(\w+)'", request_types) == schema["$defs"]["request"]["properties"]["type"]["enum"]
+    for name, definition in schema["$defs"].items():
+        kind = definition.get("properties", {}).get("type", {}).get("const")
+        if name == "request":
+            body = interfaces["IFlockRequest"]
+        elif kind is None:
+            body = interfaces[f"I{name.title().replace('_', '')}"]
+        else:
+            (body,) = [body for body in interfaces.values() if re.search(rf"\btype: '{kind}';", body)]
+        fields = set(re.findall(r"^\s*(\w+)\??:", body, flags=re.M))
+        assert set(definition["properties"]) <= fields, (name, set(definition["properties"]) - fields)
