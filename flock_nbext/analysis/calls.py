@@ -308,6 +308,8 @@ class CallMixin:
             return self.connection_method(inst, attr, node, args, recv_node)
         if kind == "groupby":
             return self.groupby_method(inst, attr, node, args)
+        if kind == "ipython":
+            return self.magic_method(attr, node, args)
         if kind == "splitter" and attr in ("split", "_iter_test_indices"):
             return Instance("folds", attrs={}, deps=args.deps)
         if kind == "optimizer" and attr == "step":

@@ -68,6 +68,8 @@ class ExpressionMixin:
                 return Ref(qual)
         if node.id in BUILTIN_NAMES:
             return Ref(f"builtins.{node.id}")
+        if node.id == "get_ipython":  # IPython's own global in a notebook: magics are calls on it
+            return Ref("IPython.get_ipython")
         return Unknown(node.id)
 
     def ev_Attribute(self, node) -> Value:

@@ -205,6 +205,32 @@ class RoleMixin:
             return TrainSet(item, None, (), item.deps)
         return dataset
 
+    def role_ipython(self, entry, node, args) -> Value:
+        return Instance("ipython", "IPython", {}, deps=args.deps)
+
+    def magic_method(self, attr: str, node, args) -> Value:
+        """``%sql`` / ``%%sql`` (ipython-sql, jupysql): the query is a SQL data source."""
+        name = args.pos(0)
+        if attr not in ("run_line_magic", "run_cell_magic") or not (isinstance(name, Const) and name.value == "sql"):
+            return Unknown(node=node, deps=args.deps)
+        line = args.pos(1).value if isinstance(args.pos(1), Const) and isinstance(args.pos(1).value, str) else ""
+        body = args.pos(2).value if isinstance(args.pos(2), Const) and isinstance(args.pos(2).value, str) else ""
+        words, target = line.split(), None
+        if "<<" in words:  # %%sql result << : the result is bound to a variable
+            at = words.index("<<")
+            target = words[at - 1] if at else None
+            words = words[at + 1:]
+        words = [w for w in words if "://" not in w and not w.startswith("-")]
+        query = " ".join(words + ([body.strip()] if body.strip() else [])).strip()
+        if not query:
+            return Unknown(node=node, deps=args.deps)
+        sid, columns = self.add_sql_source(query, node, "magic", function="IPython.magic.sql")
+        data = Data(frozenset([sid]), ColumnSet.of(columns) if columns else ColumnSet.all(), False,
+                    frozenset([sid]) | args.deps)
+        if target and target.isidentifier():
+            self.bind_name(target, data, node)
+        return data
+
     def role_model_load(self, entry, node, args) -> Value:
         return Unknown(node=node, deps=args.deps)
 

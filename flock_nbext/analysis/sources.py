@@ -1,7 +1,9 @@
 """Reading what we analyse: .py and .ipynb files, and IPython syntax turned into plain Python.
 
-Magics and shell escapes stay lines (so line numbers hold) but become ``pass``; cell magics that
-run another language blank their cell.  Every problem is an AnalysisError with one clear line.
+Magics and shell escapes become the calls IPython itself makes (``get_ipython().run_line_magic``,
+``.run_cell_magic``, ``.system``) on the same lines, so line numbers hold and ``%%sql`` queries are
+seen; Python cell magics (``%%time``) keep their body.  Every problem is an AnalysisError with
+one clear line.
 """
 
 from __future__ import annotations
@@ -18,25 +20,39 @@ PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit", "debug", "fl
 _ASSIGN_MAGIC = re.compile(r"^(\s*[\w.,\s\[\]()]+?\s*=\s*)[!%].*$")
 
 
+def _magic_call(text: str) -> str:
+    """``%name args`` / ``!cmd`` as the expression IPython turns it into."""
+    if text.startswith("!"):
+        return f"get_ipython().system({text[1:].strip()!r})"
+    name, _, args = text.lstrip("%").partition(" ")
+    return f"get_ipython().run_line_magic({name!r}, {args.strip()!r})"
+
+
 def python_of(source: str) -> str:
-    """Plain Python with the same number of lines as ``source`` (IPython syntax neutralised)."""
+    """Plain Python with the same number of lines as ``source`` (IPython syntax as IPython's calls)."""
     lines = source.split("\n")
     if lines and lines[0].lstrip().startswith("%%"):
-        magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].lstrip()[2:].strip() else ""
-        if magic not in PYTHON_CELL_MAGICS:
-            return "\n".join("" for _ in lines)
+        name, _, args = lines[0].lstrip()[2:].partition(" ")
+        if name not in PYTHON_CELL_MAGICS:
+            body = "\n".join(lines[1:])
+            call = f"get_ipython().run_cell_magic({name!r}, {args.strip()!r}, {body!r})"
+            return "\n".join([call] + ["" for _ in lines[1:]])
         lines[0] = ""
     out = []
     for line in lines:
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
-        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")
-                                                  and re.fullmatch(r"[\w.]+\?\??", stripped)):
+        if stripped.startswith(("%", "!")):
+            out.append(indent + _magic_call(stripped))
+            continue
+        if stripped.endswith("?") and not stripped.startswith("#") and re.fullmatch(r"[\w.]+\?\??", stripped):
             out.append(indent + "pass")
             continue
         match = _ASSIGN_MAGIC.match(line)
         if match and not stripped.startswith("#"):
-            out.append(match.group(1) + "None")
+            rest = line[len(match.group(1)):]
+            out.append(match.group(1) + (f"get_ipython().getoutput({rest[1:].strip()!r})" if rest.startswith("!")
+                                         else _magic_call(rest)))
             continue
         out.append(line)
     return "\n".join(out)

@@ -129,3 +129,22 @@ def test_notebook_file_lines_count_joined_code_cells(tmp_path):
     assert model["hyperparameters"] == {"num_leaves": 7}
     assert model["training_data"]["features"] == {"columns": ["a"]}
     assert lineage["data_sources"][0]["line"] == 5
+
+
+def test_sql_magics_are_sql_sources(tmp_path):
+    cells = ["%load_ext sql\n%sql sqlite:///shop.db\nimport pandas as pd\nfrom sklearn.linear_model import Ridge",
+             "%%sql orders << \nSELECT amount, units, region\nFROM sales.orders",
+             "df = orders.DataFrame()\nRidge().fit(df[['units']], df['amount'])",
+             "top = %sql SELECT region FROM sales.regions"]
+    doc = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": c}
+                     for c in cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "sql.ipynb"
+    path.write_text(json.dumps(doc))
+    lineage = lineage_of(str(path))
+    first, second = lineage["data_sources"]
+    assert (first["kind"], first["source"], first["tables"], first["line"]) == (
+        "sql", "SELECT amount, units, region\nFROM sales.orders", ["sales.orders"], 5)
+    assert (second["source"], second["var"]) == ("SELECT region FROM sales.regions", "top")
+    model = lineage["models"][0]
+    assert model["training_data"]["sources"] == [first["id"]]
+    assert model["training_data"]["label"] == "amount"
