@@ -78,8 +78,12 @@ def preprocess(b: GraphBuilder, lowered: NumericEnsemble) -> str:
     """Apply the ensemble's input rules to "X" and append virtual categorical columns."""
     ens = lowered.ensemble
     x = INPUT
-    if ens.zero_threshold > 0:
+    if lowered.flush_features:
         tiny = b.op("LessOrEqual", b.op("Abs", x), b.const(np.float32(ens.zero_threshold), "zero_thr"))
+        if len(lowered.flush_features) < ens.n_features:
+            mask = np.zeros(ens.n_features, dtype=bool)
+            mask[sorted(lowered.flush_features)] = True
+            tiny = b.op("And", tiny, b.const(mask, "flush_features"))
         x = b.op("Where", tiny, b.const(np.float32(0.0), "zero"), x, hint="x_flushed")
     if ens.zero_as_missing:
         mask = np.zeros(ens.n_features, dtype=bool)
@@ -123,42 +127,33 @@ def decide(b: GraphBuilder, values: str, thresholds: str, missing_left: str | No
 
 
 def finish(b: GraphBuilder, lowered: NumericEnsemble, raw: str, graph_name: str, doc: str = "") -> Any:
-    """Add base scores and the post transform to float32 `raw` [N, n_outputs]; make the model."""
+    """Add the post transform to float32 `raw` [N, n_outputs] (scaled, base included); make the model.
+
+    Few nodes on purpose. A binary classifier's probabilities are Sigmoid([-z, z]) and its label
+    ArgMax([-z, z]): class 1 iff z > 0, as LightGBM's p > 0.5, with no rounding of p in between.
+    """
     from onnx import TensorProto, helper
 
     ens = lowered.ensemble
-    base = np.asarray(ens.base_score, dtype=np.float64)
-    if np.any(base != 0):
-        raw = b.op("Add", raw, b.const(base.astype(np.float32).reshape(1, -1), "base_score"), hint="raw")
     z = raw
-    if ens.post_scale != 1.0:
-        z = b.op("Mul", raw, b.const(np.float32(ens.post_scale), "post_scale"))
+    if np.any(lowered.base_left != 0):
+        z = b.op("Add", raw, b.const(lowered.base_left.astype(np.float32).reshape(1, -1), "base_score"))
     post = ens.post_transform
-    if post == "none":
-        out = z
-    elif post in ("sigmoid", "logistic_ova"):
-        out = b.op("Sigmoid", z)
-    elif post == "softmax":
-        out = b.op("Softmax", z, axis=1)
-    elif post == "exp":
-        out = b.op("Exp", z)
-    else:
-        out = b.op("Softplus", z)
     x_info = helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", ens.n_features])
+    if ens.task == "binary" and ens.n_outputs == 1:
+        if post != "sigmoid":
+            raise ValueError(f"a one-output binary classifier needs a sigmoid, not {post!r}")
+        z = b.op("Concat", b.op("Neg", z), z, axis=1)
+        post = "sigmoid"
+    out = {"none": lambda: z, "sigmoid": lambda: b.op("Sigmoid", z), "logistic_ova": lambda: b.op("Sigmoid", z),
+           "softmax": lambda: b.op("Softmax", z, axis=1), "exp": lambda: b.op("Exp", z),
+           "softplus": lambda: b.op("Softplus", z)}[post]()
     if ens.task == "regression":
-        out = b.op("Identity", out)
         b.rename(out, "variable")
         outputs = [helper.make_tensor_value_info("variable", TensorProto.FLOAT, ["N", ens.n_outputs])]
         return b.model([x_info], outputs, graph_name, doc)
-    if ens.task == "binary" and ens.n_outputs == 1:
-        one = b.const(np.float32(1.0), "one")
-        proba = b.op("Concat", b.op("Sub", one, out), out, axis=1)
-        label = b.op("Cast", b.op("Greater", b.op("Reshape", z, b.const(np.array([-1]), "flat")),
-                                  b.const(np.float32(0.0), "zero")), to=7)
-    else:
-        proba = b.op("Identity", out)
-        label = b.op("ArgMax", z if post == "softmax" else out, axis=1, keepdims=0)
-    b.rename(proba, "probabilities")
+    label = b.op("ArgMax", z, axis=1, keepdims=0)  # every transform here keeps the order of z
+    b.rename(out, "probabilities")
     b.rename(label, "label")
     outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
                helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", ens.n_classes])]
