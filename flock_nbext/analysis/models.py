@@ -38,7 +38,9 @@ def _jsonable(value):
         if isinstance(value, float) and value != value:
             return "nan"
         return value
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (set, frozenset)):  # sorted: output must not depend on hash seeds
+        return [_jsonable(v) for v in sorted(value, key=repr)]
+    if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
