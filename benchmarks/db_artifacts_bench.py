@@ -83,16 +83,45 @@ def throughput(rounds: int, sizes: list[int], tmp: Path, places: dict[str, str])
                 repo.delete_artifacts() if backend != "local" else shutil.rmtree(
                     os.path.join(places["local"], "local", f"round{r}"), ignore_errors=True)
     results = {}
-    for (backend, size, op), values in times.items():
+    for (backend, size, operation), values in times.items():
         med = statistics.median(values)
-        results.setdefault(f"{size // MB}MB", {}).setdefault(op, {})[backend] = {
+        results.setdefault(f"{size // MB}MB", {}).setdefault(operation, {})[backend] = {
             "median_s": round(med, 4), "MB_per_s": round(size / MB / med, 1), "samples_s": [round(v, 4) for v in values]}
     for by_op in results.values():
-        for op, by_backend in by_op.items():
+        for by_backend in by_op.values():
             base = by_backend["local"]["MB_per_s"]
             for backend in ("sqlite", "postgresql"):
                 by_backend[backend]["ratio_vs_local"] = round(by_backend[backend]["MB_per_s"] / base, 3)
     return results
+
+
+class RssSampler:
+    """Samples this process's resident memory every 2 ms (ru_maxrss would keep import-time peaks)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = self.now()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def now() -> float:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MB
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.002):
+            self.peak = max(self.peak, self.now())
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.now())
 
 
 def memory_child(backend: str, place: str, path: str) -> None:
@@ -105,16 +134,18 @@ def memory_child(backend: str, place: str, path: str) -> None:
     repo = make_repo(backend, place, "memory")
     repo.log_artifact(str(small))
     repo.download_artifacts("small.bin", tmp)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    repo.log_artifact(path)
-    after_log = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = RssSampler.now()
+    with RssSampler() as log_rss:
+        repo.log_artifact(path)
     dst = tempfile.mkdtemp()
-    repo.download_artifacts(os.path.basename(path), dst)
-    after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with RssSampler() as load_rss:
+        repo.download_artifacts(os.path.basename(path), dst)
     ok = os.path.getsize(os.path.join(dst, os.path.basename(path))) == os.path.getsize(path)
-    print(json.dumps({"baseline_rss_MB": round(base, 1), "peak_rss_after_log_MB": round(after_log, 1),
-                      "peak_rss_after_load_MB": round(after_load, 1),
-                      "peak_growth_MB": round(max(after_log, after_load) - base, 1), "roundtrip_ok": ok}))
+    print(json.dumps({"rss_before_MB": round(base, 1), "peak_rss_log_MB": round(log_rss.peak, 1),
+                      "peak_rss_load_MB": round(load_rss.peak, 1),
+                      "peak_growth_MB": round(max(log_rss.peak, load_rss.peak) - base, 1),
+                      "ru_maxrss_MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                      "roundtrip_ok": ok}))
 
 
 def memory(size: int, tmp: Path, places: dict[str, str]) -> dict:

@@ -157,14 +157,14 @@ def test_crash_mid_upload_leaves_nothing_visible(location, tmp_path):
     os.mkfifo(fifo)
     proc = subprocess.Popen([sys.executable, "-c", _WRITER, location, "once", str(fifo), "0", "c"])
     with open(fifo, "wb") as pipe:
-        pipe.write(os.urandom(300_000))  # a few chunks, then the writer waits for more...
+        pipe.write(os.urandom(1_200_000))  # two commits of 8 chunks, then the writer waits for more...
         pipe.flush()
         deadline = time.monotonic() + 60
-        while _count(store, "flock_artifact_chunks") < 4 and time.monotonic() < deadline:
+        while _count(store, "flock_artifact_chunks") < 16 and time.monotonic() < deadline:
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)  # ...and dies mid-upload
         proc.wait(timeout=30)
-    assert _count(store, "flock_artifact_chunks") >= 4
+    assert _count(store, "flock_artifact_chunks") >= 16
     assert store.stat(store.location.child("c/crash.bin")) is None
     assert store.list(store.location.child("c")).files == []
     assert store.cleanup_stale_uploads(older_than_s=3600) == 0  # a live-looking upload is kept
