@@ -268,7 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for key in keys:
         print(f"[convert_bench] {key}: {MODELS[key][0]}", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
         report["models"][key] = bench_model(key, threads, rounds, not args.no_lleaves)
+        report["models"][key]["bench_s"] = round(time.perf_counter() - t0, 1)
+        report["models"][key]["loadavg_after"] = list(os.getloadavg())
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(report, indent=2))  # partial results survive an interruption
     report["machine"]["loadavg_end"] = list(os.getloadavg())
