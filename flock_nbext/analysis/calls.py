@@ -31,8 +31,6 @@ from .values import (
 _EXTENSION_KIND = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet",
                    ".xlsx": "excel", ".xls": "excel", ".json": "json", ".jsonl": "json"}
 _CAMEL = re.compile(r"^_?[A-Z][A-Za-z0-9]*$")
-_TRANSFORMER_WORDS = ("Scaler", "Encoder", "Imputer", "Transformer", "Vectorizer", "Selector", "Normalizer",
-                      "Binarizer", "Tokenizer", "PCA", "Discretizer", "Sampler", "SMOTE", "Splitter", "Fold")
 
 
 class Args:
@@ -336,7 +334,7 @@ class CallMixin:
             if query is None:
                 return inst
             text = source_text(query, args.node([0, "sql"]))
-            sid, columns = self.add_sql_source(text, node, "read_sql" if attr != "execute" else "execute",
+            sid, columns = self.add_sql_source(text, node,
                                                function=f"{inst.qualname}.{attr}" if inst.qualname else attr)
             inst.attrs["_source"] = sid
             inst.attrs["_columns"] = columns
@@ -352,7 +350,7 @@ class CallMixin:
                         inst.deps | (frozenset([sid]) if sid else frozenset()))
         return Unknown(node=node, deps=inst.deps | args.deps)
 
-    def add_sql_source(self, text: str | None, node, kind_word: str, function: str):
+    def add_sql_source(self, text: str | None, node, function: str):
         shape = parse_query(text or "")
         sid = self.store.add_source(kind="sql", source=text or self.text(node), tables=shape.tables,
                                     columns=shape.columns, var=self.var_for(node), pos=self.pos(node),

@@ -42,7 +42,6 @@ from .values import (
     with_deps,
 )
 
-MAX_CALL_DEPTH = 8
 MAX_UNROLL = 24
 INLINE_BUDGET = 2000  # user-function bodies analysed per top-level statement
 

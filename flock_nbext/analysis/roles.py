@@ -224,7 +224,7 @@ class RoleMixin:
         query = " ".join(words + ([body.strip()] if body.strip() else [])).strip()
         if not query:
             return Unknown(node=node, deps=args.deps)
-        sid, columns = self.add_sql_source(query, node, "magic", function="IPython.magic.sql")
+        sid, columns = self.add_sql_source(query, node, function="IPython.magic.sql")
         data = Data(frozenset([sid]), ColumnSet.of(columns) if columns else ColumnSet.all(), False,
                     frozenset([sid]) | args.deps)
         if target and target.isidentifier():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass, field
 
-from .values import Unknown, Value
+from .values import Value
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -74,5 +74,3 @@ class Loop:
     batches: object = None
     line: int = 0
 
-
-UNKNOWN = Unknown()
