@@ -85,8 +85,13 @@ class TrackingSession:
 
     # -- answers for the kernel and the magics -------------------------------------------------------
     def run_id_for(self, model_id: str, timeout: float = 2.0) -> str | None:
-        """The MLflow run of the latest fit of `model_id` (waits briefly for the recorder); None if none yet."""
-        self.flush(timeout)
+        """The MLflow run of the latest fit of `model_id`; None if it has none (yet).
+
+        Waits up to `timeout` seconds for the recorder to write what is queued; `timeout=0` answers at
+        once from what is already written (for UI code on the kernel's main thread).
+        """
+        if timeout > 0:
+            self.flush(timeout)
         key = self._recorder.planner.latest.get(model_id)
         writer = self._recorder.writer
         if key is None or writer is None:

@@ -120,3 +120,16 @@ def test_record_is_a_queue_put(session):
     for thing in (None, 42, object(), MetricRecord(model_ids=[], name="n", value=float("nan"))):
         assert session.record(thing) is None
     assert session.flush(60)
+
+
+def test_run_id_for_without_waiting_answers_from_what_is_written(session, data):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = data
+    session.cell_started()
+    session.record(FitRecord(model=LogisticRegression().fit(X, y), model_id="m", var="clf", cls="LogisticRegression"))
+    assert session.run_id_for("m", timeout=0) is None  # queued, not written: no wait on the main thread
+    session.cell_finished()
+    run_id = session.run_id_for("m", timeout=60)  # the first write also creates the store: allow for it
+    assert run_id is not None
+    assert session.run_id_for("m", timeout=0) == run_id
