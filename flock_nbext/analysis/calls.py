@@ -115,8 +115,7 @@ class CallMixin:
                     args.kw_nodes[str(k)] = kw.value
             elif isinstance(value, Seq) and value.kind == "dict" and all(isinstance(k, Const) for k in value.keys):
                 for k, v in zip(value.keys, value.items, strict=False):
-                    args.keywords[str(k.value)] = v
-                    args.kw_nodes[str(k.value)] = kw.value
+                    args.keywords[str(k.value)] = v  # its own text (trial.suggest_int(...)), not "params"
             else:
                 args.unresolved.append((value, kw.value))
         args.deps = frozenset(deps)
@@ -185,6 +184,10 @@ class CallMixin:
     def generic_result(self, node, args: Args, receiver: Value | None = None) -> Value:
         """A call nothing knows: predictions and data flow through, columns become unknown."""
         values = args.values() + ([receiver] if receiver is not None else [])
+        for value in args.values():  # study.optimize(objective): a callback the library will call
+            if isinstance(value, Function) and not isinstance(value.node, ast.Lambda) \
+                    and id(value.node) not in self.functions_called:
+                self.call_function(value, node, Args())
         deps = args.deps | (receiver.deps if receiver is not None else frozenset())
         preds = [v for value in values for v in data_in(value) if isinstance(v, Pred)]
         if preds:

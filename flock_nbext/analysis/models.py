@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .values import Const, Data, Instance, Klass, Model, Seq, Value, data_in
+from .values import Const, Data, Instance, Klass, Model, Seq, Unknown, Value, data_in
 
 MODEL_TYPES = {"classifier", "regressor", "cluster", "outlier_detector", "search", "statsmodel"}
 _FORMULA_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -22,6 +22,8 @@ _WRAPPER_ARGS = {"steps", "estimators", "transformers", "transformer_list", "est
 
 def to_json_value(value: Value, node, text):
     """A hyperparameter as reported: the resolved literal, or the source text when computed."""
+    if node is None and isinstance(value, Unknown) and value.text:
+        return value.text
     if isinstance(value, Const):
         return _jsonable(value.value)
     if isinstance(value, Seq) and value.kind == "dict" and value.keys and all(isinstance(k, Const) for k in value.keys):

@@ -81,6 +81,11 @@ class TrainingMixin:
             for item in data_in(value) if value is not None else ():
                 if isinstance(item, Data):
                     sources.extend(sorted(item.sources, key=_source_order))
+                elif isinstance(item, Pred):  # stacking: predictions of other models as features
+                    for mid in sorted(item.models):
+                        made_by = self.store.models.get(mid)
+                        if made_by is not None:
+                            sources.extend(made_by["training_data"]["sources"])
         if isinstance(X, Data):
             features = X.cols.to_features()
         else:

@@ -152,3 +152,35 @@ def test_training_inside_functions_called_from_main_is_attributed_to_the_top_lev
     assert (model["fit_line"], model["hyperparameters"]) == (20, {"max_depth": 3})
     assert lineage["data_sources"][0]["source"] == "data/train.csv"
     assert lineage["metrics"][0]["line"] == 20
+
+
+def test_stacking_imblearn_pipeline_and_an_optuna_objective():
+    lineage = analyse("""
+        import numpy as np, pandas as pd, optuna, lightgbm as lgb
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import cross_val_score
+        from imblearn.pipeline import Pipeline
+        from imblearn.over_sampling import SMOTE
+        df = pd.read_csv("credit.csv")
+        X, y = df.drop(columns=["Class"]), df["Class"]
+        rf = RandomForestClassifier().fit(X, y)
+        meta = LogisticRegression().fit(np.column_stack([rf.predict_proba(X)[:, 1]]), y)
+        pipe = Pipeline([("smote", SMOTE(random_state=0)), ("rf", RandomForestClassifier(max_depth=4))])
+        pipe.fit(X, y)
+
+        def objective(trial):
+            params = {"num_leaves": trial.suggest_int("num_leaves", 8, 64), "learning_rate": 0.05}
+            return cross_val_score(lgb.LGBMClassifier(**params), X, y, cv=3).mean()
+
+        study = optuna.create_study()
+        study.optimize(objective, n_trials=20)
+    """)
+    by_var = {m["var"]: m for m in lineage["models"]}
+    assert by_var["meta"]["training_data"]["sources"] == by_var["rf"]["training_data"]["sources"]
+    assert by_var["pipe"]["class"] == "imblearn.pipeline.Pipeline"
+    assert by_var["pipe"]["hyperparameters"] == {"smote__random_state": 0, "rf__max_depth": 4}
+    tuned = [m for m in lineage["models"] if m["class"] == "lightgbm.LGBMClassifier"]
+    assert tuned[0]["hyperparameters"] == {"num_leaves": "trial.suggest_int('num_leaves', 8, 64)",
+                                           "learning_rate": 0.05}
+    assert tuned[0]["fit_line"] == 20
