@@ -118,3 +118,32 @@ def test_panel_follows_the_notebook_and_its_kernel(lab_server, page):
     tab.locator(".lm-TabBar-tabCloseIcon").click()
     expect(status).to_have_text("No notebook open", timeout=UI_TIMEOUT_MS)
     assert page.errors == []
+
+
+def test_panel_shows_the_active_notebook_kernel(lab_server, page):
+    """Two notebooks, flock loaded in one: the panel answers for whichever tab is active."""
+    from playwright.sync_api import expect
+
+    from .conftest import write_notebook
+
+    write_notebook(lab_server.root_dir / "other.ipynb", [("code", "1 + 1")])
+    page.goto(f"{lab_server.url}/lab/tree/test.ipynb")
+    wait_for_idle_kernel(lab_server)
+    page.locator('.jp-SideBar li[data-id="flock-panel"]').click()
+    panel = page.locator("#flock-panel")
+    status = panel.get_by_test_id("flock-status")
+    notebook = panel.get_by_test_id("flock-notebook")
+    expect(status).to_have_text("flock is not loaded in this kernel", timeout=UI_TIMEOUT_MS)
+    panel.get_by_test_id("flock-load-button").click()
+    expect(status).to_have_text(f"flock {__version__} is loaded", timeout=UI_TIMEOUT_MS)
+
+    page.locator('.jp-SideBar li[data-id="filebrowser"]').click()
+    page.locator(".jp-DirListing-itemText", has_text="other.ipynb").dblclick()
+    page.locator('.jp-SideBar li[data-id="flock-panel"]').click()
+    expect(notebook).to_have_text("other.ipynb", timeout=UI_TIMEOUT_MS)
+    expect(status).to_have_text("flock is not loaded in this kernel", timeout=UI_TIMEOUT_MS)
+
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="test.ipynb").click()
+    expect(notebook).to_have_text("test.ipynb")
+    expect(status).to_have_text(f"flock {__version__} is loaded", timeout=UI_TIMEOUT_MS)
+    assert page.errors == []
