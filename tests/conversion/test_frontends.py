@@ -204,3 +204,24 @@ def test_importing_the_compiler_loads_no_ml_library():
             "print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_early_stopped_lightgbm_and_multi_target_xgboost(rng):
+    import lightgbm as lgb
+    import xgboost as xgb
+
+    X = rng.normal(size=(400, 4)).astype(np.float32)
+    y = (X[:, 0] + rng.normal(size=400) > 0).astype(int)
+    model = lgb.LGBMClassifier(n_estimators=300, learning_rate=0.3, verbose=-1)
+    model.fit(X[:300], y[:300], eval_set=[(X[300:], y[300:])], callbacks=[lgb.early_stopping(5, verbose=False)])
+    ensemble = to_ir(model)
+    assert ensemble.n_trees == model.best_iteration_ < 300
+    np.testing.assert_allclose(reference.predict(ensemble, X), model.predict_proba(X), atol=1e-12)
+    targets = np.c_[X[:, 0] * 2, X[:, 1] - X[:, 2]]
+    two = xgb.XGBRegressor(n_estimators=5, max_depth=3).fit(X, targets)
+    ensemble = to_ir(two)
+    assert ensemble.n_outputs == 2
+    np.testing.assert_allclose(reference.predict(ensemble, X), two.predict(X), atol=1e-5)
+    vector_leaves = xgb.XGBRegressor(n_estimators=2, max_depth=2, multi_strategy="multi_output_tree").fit(X, targets)
+    with pytest.raises(ConversionError, match="vector leaves"):
+        to_ir(vector_leaves)
