@@ -205,7 +205,10 @@ class CallMixin:
 
     def unknown_call(self, qualname: str, node, args: Args) -> Value:
         """A library not in the knowledge base: classes become objects that may turn out to be models."""
-        short = qualname.rsplit(".", 1)[-1]
+        owner, _, short = qualname.rpartition(".")
+        if short in ("from_pretrained", "from_config", "load_from_checkpoint") and \
+                _CAMEL.match(owner.rpartition(".")[2]):  # AutoModel.from_pretrained(...): an object of that class
+            qualname, short = owner, owner.rpartition(".")[2]
         if _CAMEL.match(short) and not qualname.startswith("."):
             return Instance("object", qualname, {"_ctor": node, "_args": args, "_var": self.var_for(node)},
                             deps=args.deps)

@@ -318,6 +318,10 @@ class TrainingMixin:
                 self.store.models[trained.id]["hyperparameters"].update(
                     self.hyperparameters(ctor_args, keywords_only=True))
             return Const(None)
+        ctor_args = inst.attrs.get("_args")
+        inner = ctor_args.kw("model") if ctor_args is not None else None
+        if attr == "train" and not args.positional and isinstance(inner, (Model, Instance)):
+            return self.trainer_train(inst, inner, node, args)  # transformers.Trainer(model=..., ...).train()
         looks_transformer = any(w in inst.qualname for w in _TRANSFORMER_WORDS)
         supervised = args.get([1, "y"]) is not None
         if attr in FIT_METHODS and (isinstance(X, (Data, TrainSet)) or supervised) and not looks_transformer:
@@ -333,6 +337,19 @@ class TrainingMixin:
             return Instance("params", attrs={"models": [model.id], "named": attr == "named_parameters"},
                             deps=inst.deps)
         return self.generic_result(node, args, inst)
+
+    def trainer_train(self, trainer: Instance, inner, node, args) -> Value:
+        """A trainer object built around a model and a dataset trains that model where ``train()`` is called."""
+        ctor_args = trainer.attrs["_args"]
+        model = inner if isinstance(inner, Model) else self.promote(inner, None, node)
+        data = ctor_args.kw("train_dataset") or ctor_args.kw("train_data")
+        trained = self.record_fit(model, data, None, node, args.deps | trainer.deps,
+                                  function=f"{trainer.qualname}.train")
+        hyper = self.store.models[trained.id]["hyperparameters"]
+        options = ctor_args.kw("args")
+        if isinstance(options, Instance) and options.attrs.get("_args") is not None:  # TrainingArguments(...)
+            hyper.update(self.hyperparameters(options.attrs["_args"], keywords_only=True, skip={"output_dir"}))
+        return Unknown(node=node, deps=args.deps)
 
     def promote(self, inst: Instance, recv_node, node) -> Model:
         """An object of an unknown class turns out to be a model: give it a record (once)."""

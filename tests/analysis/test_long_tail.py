@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import analyse, metric_models, only_model
+from .helpers import analyse, metric_models, only_model, source_texts
 
 
 def test_class_and_dataclass_configs_resolve_hyperparameters():
@@ -184,3 +184,21 @@ def test_stacking_imblearn_pipeline_and_an_optuna_objective():
     assert tuned[0]["hyperparameters"] == {"num_leaves": "trial.suggest_int('num_leaves', 8, 64)",
                                            "learning_rate": 0.05}
     assert tuned[0]["fit_line"] == 20
+
+
+def test_hugging_face_trainer_trains_its_model():
+    lineage = analyse("""
+        import pandas as pd
+        from datasets import Dataset
+        from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+        df = pd.read_csv("reviews.csv")
+        model = AutoModelForSequenceClassification.from_pretrained("distilbert-base-uncased", num_labels=2)
+        args = TrainingArguments(output_dir="out", learning_rate=2e-5, num_train_epochs=3)
+        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_pandas(df))
+        trainer.train()
+    """)
+    model = only_model(lineage)
+    assert (model["class"], model["var"], model["fit_line"]) == (
+        "transformers.AutoModelForSequenceClassification", "model", 9)
+    assert model["hyperparameters"] == {"num_labels": 2, "learning_rate": 2e-5, "num_train_epochs": 3}
+    assert source_texts(lineage, model) == ["reviews.csv"]
