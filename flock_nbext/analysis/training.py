@@ -76,6 +76,8 @@ class TrainingMixin:
             rec = self._clone(rec)
         if isinstance(X, TrainSet):
             X, y = X.features, (y if y is not None else X.label)
+        if isinstance(X, Seq) and any(isinstance(i, Data) for i in X.items):  # model.fit([X_num, X_text], y)
+            X = self.combine_values(list(X.items), axis=1, deps=X.deps)
         sources = []
         for value in (X, y):
             for item in data_in(value) if value is not None else ():
