@@ -86,6 +86,19 @@ def test_graph_contract(case, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("opset", [13, 15, 17, 21])
+def test_older_and_newer_opsets_build_the_same_answers(backend, opset):
+    import onnx
+
+    _, ensemble, rows = compiled_case("lightgbm-binary-nan-categorical")
+    model = REGISTRY.get(backend).build(ensemble, opset=opset)
+    onnx.checker.check_model(model)
+    assert model.opset_import[0].version == opset
+    reference = run_onnx(REGISTRY.get(backend).build(ensemble), rows)
+    np.testing.assert_array_equal(run_onnx(model, rows)["probabilities"], reference["probabilities"])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_binary_classifier_gives_two_probability_columns_and_label_indices(backend):
     model = REGISTRY.get(backend).build(_stump_ensemble(0.0, task="binary"))
     out = run_onnx(model, np.array([[-1, 0], [1, 0]], dtype=np.float32))

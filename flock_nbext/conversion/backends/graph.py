@@ -50,6 +50,13 @@ class GraphBuilder:
         self.nodes.append(helper.make_node(op_type, list(inputs), names, domain=domain or None, **attrs))
         return names[0] if outputs == 1 else names
 
+    def split_last(self, x: str, parts: int) -> list[str]:
+        """Split [..., parts] along its last axis (axis 2 of a [N, T, parts] tensor) into [N, T] pieces."""
+        attrs = {"num_outputs": parts} if self.opset >= 18 else {}  # before 18: equal parts implied
+        pieces = self.op("Split", x, axis=2, outputs=parts, **attrs)
+        axis = self.const(np.array([2]), "axis2")
+        return [self.op("Squeeze", p, axis) for p in (pieces if parts > 1 else [pieces])]
+
     def use_domain(self, domain: str, version: int) -> None:
         self.domains[domain] = version
 

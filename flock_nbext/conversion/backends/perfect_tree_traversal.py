@@ -67,7 +67,6 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
         return np.concatenate([p[k][lo:hi] for p in padded])
 
     idx = None  # position within the current level, [N, T]
-    axis2 = b.const(np.array([2]), "axis2")
     for level in range(depth):
         f, t, m = (level_table(k, level) for k in range(3))
         if level == 0:
@@ -81,8 +80,7 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
         table = b.const(np.stack(record, axis=1), f"level_{level}")
         slot = b.op("Add", idx, b.const(np.arange(n_trees, dtype=np.int64) * 2 ** level, f"base_{level}"))
         rec = b.op("Gather", table, slot, axis=0)  # [N, T, k]
-        parts = [b.op("Squeeze", p, axis2) for p in b.op("Split", rec, axis=2, outputs=len(record),
-                                                             num_outputs=len(record))]
+        parts = b.split_last(rec, len(record))
         v = b.op("GatherElements", x, b.op("Cast", parts[0], to=7), axis=1)
         miss = None if uniform is not None else b.op("Cast", parts[2], to=9)
         went_right = b.op("Cast", b.op("Not", decide(b, v, parts[1], miss, uniform)), to=7)

@@ -72,11 +72,9 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
     went_right = b.op("Cast", b.op("Not", go_left), to=1)
     pos = b.op("Add", b.const(root[:, 2], "root_left"), b.op("Mul", went_right, b.const(root[:, 3], "root_step")))
     records = b.const(table, "nodes")
-    axis2 = b.const(np.array([2]), "axis2")
     for _level in range(1, lowered.max_depth):
         rec = b.op("Gather", records, b.op("Cast", pos, to=7), axis=0)  # [N, T, k]
-        parts = [b.op("Squeeze", p, axis2) for p in b.op("Split", rec, axis=2, outputs=table.shape[1],
-                                                             num_outputs=table.shape[1])]
+        parts = b.split_last(rec, table.shape[1])
         v = b.op("GatherElements", x, b.op("Cast", parts[0], to=7), axis=1)
         missing = None if uniform is not None else b.op("Cast", parts[4], to=9)
         went_right = b.op("Cast", b.op("Not", decide(b, v, parts[1], missing, uniform)), to=1)
