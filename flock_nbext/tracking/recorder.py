@@ -25,6 +25,8 @@ from .writer import StoreWriter, TransientStoreError, quiet_mlflow_on_recorder_t
 
 log = logging.getLogger("flock")
 REPLAY_CHUNK = 50
+MAX_RETRY_S = 5.0
+"""Longest pause between two attempts to replay the spool while the store is down."""
 MAX_DEFER_S = 10.0
 """How long records may wait for a running cell to finish before the recorder works anyway."""
 
@@ -91,12 +93,13 @@ class Recorder:
     # -- loop ----------------------------------------------------------------------------------
     def _loop(self) -> None:
         interval = self.settings.flush_interval_ms / 1000.0
+        retry = max(interval, 0.05)
         while True:
             try:
-                wait = max(interval, 0.05) if self._pending_spool() else None
-                first = self.queue.get(timeout=wait)
+                first = self.queue.get(timeout=retry if self._pending_spool() else None)
             except queue.Empty:
-                self._guard("replay", self._replay)
+                # the store is down: try again at the flush interval, backing off to MAX_RETRY_S
+                retry = max(interval, 0.05) if self._guard("replay", self._replay) else min(retry * 2, MAX_RETRY_S)
                 continue
             batch = [first]
             deadline = time.monotonic() + interval
