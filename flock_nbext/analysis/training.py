@@ -159,7 +159,7 @@ class TrainingMixin:
         models = []
         if isinstance(est, Model):
             trained = self.record_fit(est, X, y, node, args.deps, cv=True,
-                                      var=self.text(args.node([0, "estimator"])))
+                                      receiver=self.text(args.node([0, "estimator"])))
             models.append(trained.id)
         if entry.get("produces") == "predict":
             return Pred(frozenset(models), args.deps)
