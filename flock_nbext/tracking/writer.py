@@ -121,12 +121,20 @@ class StoreWriter:
     def _log_batch(self, op: Op) -> None:
         from mlflow.entities import Metric, Param, RunTag
 
-        from .limits import MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, chunks
+        from .limits import (
+            MAX_KEY,
+            MAX_METRICS_PER_BATCH,
+            MAX_PARAM_VALUE,
+            MAX_PARAMS_TAGS_PER_BATCH,
+            MAX_TAG_VALUE,
+            chunks,
+        )
 
         run_id = self._run_id(op)
-        params = [Param(k, v) for k, v in op["params"].items()]
-        tags = [RunTag(k, v) for k, v in op["tags"].items()]
-        metrics = [Metric(k, v, ts, step) for k, v, ts, step in op["metrics"]]
+        # a last guard on MLflow's limits: one over-long value must not cost the whole batch
+        params = [Param(k[:MAX_KEY], _cut(str(v), MAX_PARAM_VALUE)) for k, v in op["params"].items()]
+        tags = [RunTag(k[:MAX_KEY], _cut(str(v), MAX_TAG_VALUE)) for k, v in op["tags"].items()]
+        metrics = [Metric(k[:MAX_KEY], float(v), int(ts), int(step)) for k, v, ts, step in op["metrics"]]
         for part in chunks(params, MAX_PARAMS_TAGS_PER_BATCH):
             if part:
                 self.client.log_batch(run_id, params=part, synchronous=True)
@@ -162,6 +170,10 @@ class StoreWriter:
 
     def _end_run(self, op: Op) -> None:
         self.client.set_terminated(self._run_id(op), status=op.get("status", "FINISHED"), end_time=op.get("time_ms"))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 20] + "... (truncated)"
 
 
 _PERMANENT_CODES = {

@@ -382,3 +382,14 @@ def test_the_metrics_test_set_is_an_evaluation_input_of_the_model(session, data,
     assert len(run.inputs.dataset_inputs) == 2
     history = MlflowClient().get_metric_history(run.info.run_id, "precision_score")
     assert sorted(m.step for m in history) == [0, 1]
+
+
+def test_an_over_long_metric_option_does_not_cost_the_metric(session, data):
+    X, y = data
+    clf = LogisticRegression().fit(X, y)
+    session.record(fit_record(clf, X))
+    session.record(MetricRecord(model_ids=["m-clf"], name="score", value=0.5, params={"labels": list(range(3000))}))
+    assert session.flush(60)
+    run = MlflowClient().get_run(session.run_id_for("m-clf"))
+    assert run.data.metrics["score"] == 0.5
+    assert run.data.tags["flock.metric.score.params"].endswith("(truncated)")
