@@ -224,9 +224,11 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
     stmt_AsyncWith = stmt_With
 
     def stmt_Try(self, stmt) -> None:
-        self.exec_block(stmt.body)
+        # handlers first: what the body binds (``import lightgbm as lgb``) wins over the fallback
+        # (``except ImportError: lgb = None``), the path the code is written for
         for handler in stmt.handlers:
             self.exec_block(handler.body)
+        self.exec_block(stmt.body)
         self.exec_block(stmt.orelse)
         self.exec_block(stmt.finalbody)
 

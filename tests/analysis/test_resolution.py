@@ -213,3 +213,16 @@ def test_refit_at_another_site_is_a_new_model_and_predictions_follow_it():
     ids = {m["fit_line"]: m["id"] for m in lineage["models"]}
     assert by_var == {"first": ids[8], "second": ids[10]}
     assert model_by_var(lineage, "svc")["fit_line"] == 10
+
+
+def test_import_fallbacks_do_not_hide_the_library():
+    lineage = analyse("""
+        import pandas as pd
+        try:
+            import lightgbm as lgb
+        except ImportError:
+            lgb = None
+        df = pd.read_csv("d.csv")
+        lgb.LGBMRegressor(n_estimators=10).fit(df[["a"]], df["b"])
+    """)
+    assert only_model(lineage)["class"] == "lightgbm.LGBMRegressor"
