@@ -17,6 +17,7 @@ from ..errors import AnalysisError
 MAX_FILE_BYTES = 50_000_000
 MAX_CELL_CHARS = 2_000_000
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit", "debug", "flock"}
+_TIMED_LINE = re.compile(r"^%(?:time|timeit|prun|memit)\s+(?:-\S+\s+)*(\S.*)$")
 _ASSIGN_MAGIC = re.compile(r"^(\s*[\w.,\s\[\]()]+?\s*=\s*)[!%].*$")
 
 
@@ -42,6 +43,10 @@ def python_of(source: str) -> str:
     for line in lines:
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
+        timed = _TIMED_LINE.match(stripped)
+        if timed:  # %time model.fit(X, y): the statement is what runs
+            out.append(indent + timed.group(1))
+            continue
         if stripped.startswith(("%", "!")):
             out.append(indent + _magic_call(stripped))
             continue

@@ -99,3 +99,10 @@ def test_a_call_tree_that_fans_out_is_cut_off_quickly():
     nb = NotebookLineage()
     assert nb.add_cell(source).error is None
     assert nb.analysis_errors == []
+
+
+def test_timed_statements_are_analysed(tmp_path):
+    path = notebook(tmp_path, "import pandas as pd\nfrom sklearn.svm import SVC\ndf = pd.read_csv('a.csv')\nclf = SVC()",
+                    "%time clf.fit(df[['x']], df['y'])")
+    model = lineage_of(str(path))["models"][0]
+    assert (model["fit_line"], model["fit_cell"], model["training_data"]["label"]) == (5, 1, "y")
