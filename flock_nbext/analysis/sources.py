@@ -17,7 +17,18 @@ from ..errors import AnalysisError
 MAX_FILE_BYTES = 50_000_000
 MAX_CELL_CHARS = 2_000_000
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "memit", "debug", "flock"}
-_TIMED_LINE = re.compile(r"^%(?:time|timeit|prun|memit)\s+(?:-\S+\s+)*(\S.*)$")
+_TIMED_LINE = re.compile(r"^%(?:time|timeit|prun|memit)\s+(\S.*)$")
+_OPTIONS_WITH_VALUE = {"-n", "-r", "-p", "-T", "-l", "-s", "-D", "-c"}
+
+
+def _timed_statement(rest: str) -> str:
+    """``-n 3 -r 2 clf.fit(X)`` -> ``clf.fit(X)``: the statement after the magic's options."""
+    words = rest.split(" ")
+    while words and words[0].startswith("-"):
+        option = words.pop(0)
+        if option in _OPTIONS_WITH_VALUE and words:
+            words.pop(0)
+    return " ".join(words).strip()
 _ASSIGN_MAGIC = re.compile(r"^(\s*[\w.,\s\[\]()]+?\s*=\s*)[!%].*$")
 
 
@@ -45,7 +56,7 @@ def python_of(source: str) -> str:
         indent = line[: len(line) - len(stripped)]
         timed = _TIMED_LINE.match(stripped)
         if timed:  # %time model.fit(X, y): the statement is what runs
-            out.append(indent + timed.group(1))
+            out.append(indent + _timed_statement(timed.group(1)))
             continue
         if stripped.startswith(("%", "!")):
             out.append(indent + _magic_call(stripped))
