@@ -232,8 +232,8 @@ def test_long_params_and_secret_params_and_odd_names(session, data):
 
 def test_the_users_active_run_becomes_the_parent(session, data):
     X, y = data
-    mlflow.set_experiment("users-own")
-    with mlflow.start_run(run_name="mine") as mine:
+    experiment_id = MlflowClient().create_experiment("users-own")  # no set_experiment: global state
+    with mlflow.start_run(run_name="mine", experiment_id=experiment_id) as mine:
         mlflow.log_param("owner", "user")
         before = user_mlflow_state()
         clf = LogisticRegression().fit(X, y)
@@ -254,7 +254,6 @@ def test_the_users_active_run_becomes_the_parent(session, data):
 
 def test_autolog_keeps_its_params_and_model_and_flock_adds_lineage(session, data, tmp_path):
     X, y = data
-    mlflow.set_experiment("autologged")
     mlflow.sklearn.autolog(log_input_examples=False, log_model_signatures=False, silent=True)
     try:
         before = user_mlflow_state()
