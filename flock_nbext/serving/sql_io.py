@@ -33,7 +33,8 @@ class SqlSession:
     def execute_ddl(self, ddl: Any) -> None:
         raise NotImplementedError
 
-    def insert(self, table: Any, rows: list[tuple]) -> None:
+    def insert(self, table: Any, columns: list[Any]) -> None:
+        """Append rows given column by column (lists or numpy arrays of equal length)."""
         raise NotImplementedError
 
     def finish(self, ok: bool) -> None:
@@ -98,6 +99,8 @@ class AlchemySession(SqlSession):
         import sqlalchemy as sa
 
         self._begin()
+        if self._copy:  # psycopg: a binary server-side cursor gives plain tuples, no Row objects
+            return _stream_cursor(self, self.reader.connection.dbapi_connection, query, batch_size, binary=True)
         with self.errors("running the query"):
             result = self.reader.execution_options(stream_results=True, yield_per=batch_size).execute(sa.text(query))
             columns = list(result.keys())
@@ -127,13 +130,13 @@ class AlchemySession(SqlSession):
         with self.errors("creating the output table"):
             self.writer.execute(ddl)
 
-    def insert(self, table: Any, rows: list[tuple]) -> None:
+    def insert(self, table: Any, columns: list[Any]) -> None:
         with self.errors(f"writing to {table.name}"):
             if self._copy:
-                _copy_rows(self.writer.connection.dbapi_connection, table, rows, self.dialect)
+                _copy_columns(self.writer.connection.dbapi_connection, table, columns, self.dialect)
             else:
                 names = [c.name for c in table.columns]
-                self.writer.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+                self.writer.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in _rows(columns)])
 
     def finish(self, ok: bool) -> None:
         try:
@@ -165,26 +168,7 @@ class DbapiSession(SqlSession):
             con.execute("BEGIN")  # DDL included in the one transaction
 
     def stream(self, query: str, batch_size: int):
-        with self.errors("running the query"):
-            if self.module == "psycopg":
-                cursor = self.con.cursor(name="flock_score_sql")
-                cursor.itersize = batch_size
-            elif self.module == "pymysql":
-                import pymysql.cursors
-
-                cursor = self.con.cursor(pymysql.cursors.SSCursor)
-            else:
-                cursor = self.con.cursor()
-            cursor.execute(query)
-            columns = [d[0] for d in cursor.description]
-        self._cursor = cursor
-
-        def batches() -> Iterator[Sequence[Sequence[Any]]]:
-            with self.errors("reading the query result"):
-                while rows := cursor.fetchmany(batch_size):
-                    yield rows
-
-        return columns, batches()
+        return _stream_cursor(self, self.con, query, batch_size, binary=self.module == "psycopg")
 
     def table_columns(self, name: str) -> list[str] | None:
         with self.errors(f"looking up table {name}"):
@@ -210,11 +194,12 @@ class DbapiSession(SqlSession):
             cur.execute(str(ddl.compile(dialect=self.dialect)))
             cur.close()
 
-    def insert(self, table: Any, rows: list[tuple]) -> None:
+    def insert(self, table: Any, columns: list[Any]) -> None:
         with self.errors(f"writing to {table.name}"):
             if self.module == "psycopg":
-                _copy_rows(self.con, table, rows, self.dialect)
+                _copy_columns(self.con, table, columns, self.dialect)
                 return
+            rows = _rows(columns)
             mark = "?" if self.module in ("sqlite3", "pyodbc") else "%s"
             cols = ", ".join(_quote(self.dialect, c.name) for c in table.columns)
             sql = (f"INSERT INTO {_quote(self.dialect, table.name)} ({cols}) "
@@ -233,12 +218,81 @@ class DbapiSession(SqlSession):
             (self.con.commit if ok else self.con.rollback)()
 
 
-def _copy_rows(dbapi_con: Any, table: Any, rows: list[tuple], dialect: Any) -> None:
-    """PostgreSQL COPY FROM STDIN through psycopg 3: far faster than INSERTs for many rows."""
+def _stream_cursor(session: SqlSession, con: Any, query: str, batch_size: int, *, binary: bool):
+    """Run `query` on a DBAPI connection with a streaming cursor; (column names, batches of tuples)."""
+    module = type(con).__module__.split(".")[0]
+    with session.errors("running the query"):
+        if module == "psycopg":
+            import uuid
+
+            cursor = con.cursor(name=f"flock_score_sql_{uuid.uuid4().hex[:8]}", binary=binary)
+            cursor.itersize = batch_size
+        elif module == "pymysql":
+            import pymysql.cursors
+
+            cursor = con.cursor(pymysql.cursors.SSCursor)
+        else:
+            cursor = con.cursor()
+        cursor.execute(query)
+        columns = [d[0] for d in cursor.description]
+    session._cursor = cursor
+
+    def batches() -> Iterator[Sequence[Sequence[Any]]]:
+        with session.errors("reading the query result"):
+            while rows := cursor.fetchmany(batch_size):
+                yield rows
+
+    return columns, batches()
+
+
+def _rows(columns: list[Any]) -> list[tuple]:
+    return list(zip(*[c.tolist() if hasattr(c, "tolist") else c for c in columns], strict=True))
+
+
+_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+_PGCOPY_TRAILER = b"\xff\xff"
+
+
+def _copy_columns(dbapi_con: Any, table: Any, columns: list[Any], dialect: Any) -> None:
+    """PostgreSQL COPY FROM STDIN through psycopg 3: far faster than INSERTs for many rows.
+
+    Into a table score_sql created (BIGINT and DOUBLE PRECISION columns), numeric batches are packed
+    whole into COPY's binary format with numpy; anything else goes row by row through write_row.
+    """
     cols = ", ".join(_quote(dialect, c.name) for c in table.columns)
-    with dbapi_con.cursor() as cur, cur.copy(f"COPY {_quote(dialect, table.name)} ({cols}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    target = f"COPY {_quote(dialect, table.name)} ({cols}) FROM STDIN"
+    packed = _pack_binary(columns) if table.info.get("flock_created") else None
+    with dbapi_con.cursor() as cur:
+        if packed is not None:
+            with cur.copy(f"{target} (FORMAT BINARY)") as copy:
+                copy.write(packed)
+            return
+        with cur.copy(target) as copy:
+            for row in _rows(columns):
+                copy.write_row(row)
+
+
+def _pack_binary(columns: list[Any]) -> bytes | None:
+    import numpy as np
+
+    arrays = []
+    for col in columns:
+        arr = col if isinstance(col, np.ndarray) else np.asarray(col)
+        if arr.dtype.kind in "iu":
+            arrays.append(arr.astype(">i8"))
+        elif arr.dtype.kind == "f":
+            arrays.append(arr.astype(">f8"))
+        else:  # strings, booleans, None: the row-by-row path
+            return None
+    fields = [("n", ">i2")]
+    for i in range(len(arrays)):
+        fields += [(f"l{i}", ">i4"), (f"v{i}", arrays[i].dtype.str)]
+    packed = np.empty(len(arrays[0]) if arrays else 0, dtype=np.dtype(fields))
+    packed["n"] = len(arrays)
+    for i, arr in enumerate(arrays):
+        packed[f"l{i}"] = 8
+        packed[f"v{i}"] = arr
+    return _PGCOPY_HEADER + packed.tobytes() + _PGCOPY_TRAILER
 
 
 def _is_psycopg(driver: str) -> bool:

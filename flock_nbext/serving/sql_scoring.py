@@ -76,27 +76,26 @@ def score_sql(model: Any, con: Any, query: str, *, out_table: str, key: str | No
         names, batches = session.stream(query, batch_size)
         key_index, feature_index = _plan_columns(names, key, features, scorer.n_features, session.display, query)
         take = _row_getter(feature_index)
+        feature_names = [names[i] for i in feature_index]
         bar = tqdm(total=None, unit="rows", desc=f"score_sql → {out_table}", disable=not progress, leave=False)
         table, n_rows, n_batches = None, 0, 0
         for rows in batches:
-            X = _features(rows, take, [names[i] for i in feature_index])
-            predicted = [col.tolist() for col in scorer.score(X)]
+            X = _features(rows, feature_index, take, feature_names)
+            out = scorer.score(X)
             if key_index is not None:
-                keys = [_plain(r[key_index]) for r in rows]
-                out_rows = list(zip(keys, *predicted, strict=True))
-            else:
-                out_rows = list(zip(*predicted, strict=True))
+                out = [_keys(rows, key_index), *out]
             if table is None:
-                table = _output_table(out_table, key, out_rows, out_columns)
+                table = _output_table(out_table, key, out[0] if key else [], out_columns)
                 if existing is None:
                     session.execute_ddl(_create(table))
+                    table.info["flock_created"] = True
                 else:
                     _check_existing(existing, table, session.display)
-            session.insert(table, out_rows)
+            session.insert(table, out)
             n_rows += len(rows)
             n_batches += 1
             bar.update(len(rows))
-            del rows, X, predicted, out_rows
+            del rows, X, out
         bar.close()
         if table is None and existing is None:  # an empty result still leaves the table to join against
             session.execute_ddl(_create(_output_table(out_table, key, [], out_columns)))
@@ -141,7 +140,11 @@ def _row_getter(indexes: list[int]) -> Any:
     return operator.itemgetter(*indexes)
 
 
-def _features(rows: Any, take: Any, names: list[str]) -> np.ndarray:
+def _features(rows: Any, feature_index: list[int], take: Any, names: list[str]) -> np.ndarray:
+    try:  # all-numeric rows: one vectorised conversion, then pick the feature columns
+        return np.array(rows, dtype=np.float64)[:, feature_index].astype(np.float32)
+    except (TypeError, ValueError):
+        pass
     picked = [tuple(take(r)) for r in rows]
     try:
         return np.array(picked, dtype=np.float32)
@@ -160,16 +163,19 @@ def _features(rows: Any, take: Any, names: list[str]) -> np.ndarray:
         raise
 
 
-def _plain(value: Any) -> Any:
-    return float(value) if isinstance(value, decimal.Decimal) else value
+def _keys(rows: Any, index: int) -> list[Any]:
+    keys = [r[index] for r in rows]
+    if any(isinstance(k, decimal.Decimal) for k in keys[:1]):  # NUMERIC keys: drivers give Decimal
+        keys = [float(k) if isinstance(k, decimal.Decimal) else k for k in keys]
+    return keys
 
 
-def _output_table(name: str, key: str | None, sample_rows: list[tuple], out_columns: list[tuple[str, str]]) -> Any:
+def _output_table(name: str, key: str | None, keys: list[Any], out_columns: list[tuple[str, str]]) -> Any:
     import sqlalchemy as sa
 
     columns = []
     if key is not None:
-        first = next((r[0] for r in sample_rows if r[0] is not None), None)
+        first = next((k for k in keys if k is not None), None)
         columns.append(sa.Column(key, _sql_type(first)))
     for col, kind in out_columns:
         columns.append(sa.Column(col, {"int": sa.BigInteger(), "str": sa.Unicode(255)}.get(kind, sa.Float(53))))
