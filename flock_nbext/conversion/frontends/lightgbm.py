@@ -24,20 +24,20 @@ _EXP = {"poisson", "gamma", "tweedie"}
 
 def convert(model: Any) -> TreeEnsemble:
     booster, classes, kind = _booster_of(model)
-    dump = booster.dump_model()
-    if any(_is_linear(t["tree_structure"]) for t in dump["tree_info"]):
+    header, blocks = _parse(booster.model_to_string())  # the best iteration's trees, if early-stopped
+    if any(b.get("is_linear", "0") == "1" for b in blocks):
         raise ConversionError("LightGBM models with linear trees (linear_tree=True) cannot be compiled")
-    per_iter = int(dump["num_tree_per_iteration"])
+    per_iter = int(header.get("num_tree_per_iteration", "1"))
     n_outputs = per_iter
-    task, post, scale = _objective(dump.get("objective", "regression"), n_outputs, kind)
+    task, post, scale = _objective(header.get("objective", "regression"), n_outputs, kind)
     if task != "regression" and classes is None:
         classes = np.arange(2 if task == "binary" else n_outputs)
-    n_iters = max(len(dump["tree_info"]) // per_iter, 1)
-    average = n_iters if dump.get("average_output") else 1
+    n_iters = max(len(blocks) // per_iter, 1)
+    average = n_iters if "average_output" in header else 1
 
     trees, zero_missing, other_missing = [], set(), set()
-    for i, info in enumerate(dump["tree_info"]):
-        tree, zeros, others = _tree(info["tree_structure"], output=i % per_iter, divide=average)
+    for i, block in enumerate(blocks):
+        tree, zeros, others = _tree(block, output=i % per_iter, divide=average)
         trees.append(tree)
         zero_missing |= zeros
         other_missing |= others
@@ -45,13 +45,33 @@ def convert(model: Any) -> TreeEnsemble:
     if mixed:
         raise ConversionError(f"LightGBM feature {min(mixed)} mixes missing_type Zero with other missing types")
     return TreeEnsemble(
-        n_features=int(booster.num_feature()), task=task, n_outputs=n_outputs,
-        base_score=np.zeros(n_outputs), trees=tuple(trees), post_transform=post, post_scale=scale,
-        classes=None if task == "regression" else np.asarray(classes),
+        n_features=int(header.get("max_feature_idx", booster.num_feature() - 1)) + 1, task=task,
+        n_outputs=n_outputs, base_score=np.zeros(n_outputs), trees=tuple(trees), post_transform=post,
+        post_scale=scale, classes=None if task == "regression" else np.asarray(classes),
         zero_threshold=LIGHTGBM_ZERO_THRESHOLD, zero_as_missing=frozenset(zero_missing),
         categorical_rule="truncate", source=f"lightgbm.{type(model).__name__}")
 
 
+def _parse(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """LightGBM's text model: header `key=value` lines, then one block per `Tree=i`.
+
+    The text format (not `dump_model`'s JSON) is read because it is several times faster to
+    produce and parse, and it prints thresholds with 17 significant digits: exact doubles.
+    """
+    header: dict[str, str] = {}
+    blocks: list[dict[str, str]] = []
+    current = header
+    for line in text.splitlines():
+        if line.startswith("end of trees"):
+            break
+        if line.startswith("Tree="):
+            current = {}
+            blocks.append(current)
+            continue
+        key, sep, value = line.partition("=")
+        if key:
+            current[key] = value if sep else ""
+    return header, blocks
 def _booster_of(model: Any):
     """(Booster, class labels or None, 'classifier' | 'regressor' | 'booster')."""
     import lightgbm
@@ -93,56 +113,49 @@ def _objective(text: str, n_outputs: int, kind: str) -> tuple[str, str, float]:
     raise ConversionError(f"LightGBM objective {name!r} is not supported for compilation")
 
 
-def _is_linear(node: dict) -> bool:
-    while "leaf_value" not in node:
-        node = node["left_child"]
-    return "leaf_coeff" in node
+_DEFAULT_LEFT, _CATEGORICAL = 2, 1
+_MISSING_NONE, _MISSING_ZERO = 0, 1
 
 
-def _tree(root: dict, *, output: int, divide: int):
-    """Flatten one dumped tree (preorder). Returns (Tree, zero-missing features, other features)."""
-    feature, threshold, left, right, missing_left, values = [], [], [], [], [], []
-    is_cat, cat_left = [], []
-    zero_missing, other_missing = set(), set()
-    stack = [(root, -1, False)]
-    while stack:
-        node, parent, is_right = stack.pop()
-        idx = len(feature)
-        if parent >= 0:
-            (right if is_right else left)[parent] = idx
-        for arr in (left, right):
-            arr.append(-1)
-        if "leaf_value" in node:
-            feature.append(-1)
-            threshold.append(np.nan)
-            missing_left.append(False)
-            values.append(float(node["leaf_value"]) / divide)
-            is_cat.append(False)
-            cat_left.append(None)
-            continue
-        f = int(node["split_feature"])
-        feature.append(f)
-        values.append(0.0)
-        if node["decision_type"] == "==":
-            cats = np.array(sorted(int(c) for c in str(node["threshold"]).split("||")), dtype=np.int64)
-            threshold.append(np.nan)
-            missing_left.append(False)  # NaN and negatives go right; so do unlisted categories
-            is_cat.append(True)
-            cat_left.append(cats)
-        else:
-            t = float(node["threshold"])
-            kind = node.get("missing_type", "None")
-            threshold.append(t)
-            if kind == "None":  # NaN is read as 0.0
-                missing_left.append(bool(0.0 <= t))
-                other_missing.add(f)
-            else:  # "NaN", or "Zero" where zeros become NaN before the trees
-                missing_left.append(bool(node["default_left"]))
-                (zero_missing if kind == "Zero" else other_missing).add(f)
-            is_cat.append(False)
-            cat_left.append(None)
-        stack.append((node["right_child"], idx, True))
-        stack.append((node["left_child"], idx, False))
-    tree = make_tree(feature, threshold, left, right, missing_left, values, outputs=(output,), op="<=",
-                     is_categorical=is_cat, category_left=cat_left, category_right=[None] * len(feature))
+def _ints(block: dict[str, str], key: str) -> np.ndarray:
+    return np.array(block.get(key, "").split(), dtype=np.int64)
+
+
+def _tree(block: dict[str, str], *, output: int, divide: int):
+    """One text tree -> IR (internal nodes first, then leaves). Returns (Tree, zero-missing, other)."""
+    leaf_value = np.array(block["leaf_value"].split(), dtype=np.float64) / divide
+    n_leaves = len(leaf_value)
+    n_inner = n_leaves - 1
+    n = n_inner + n_leaves
+    if n_inner == 0:
+        return make_tree([-1], [np.nan], [-1], [-1], [False], leaf_value, outputs=(output,)), set(), set()
+    split = _ints(block, "split_feature")
+    decision = _ints(block, "decision_type")
+    threshold = np.array(block["threshold"].split(), dtype=np.float64)  # strtod: exact
+    children = [np.where(c >= 0, c, n_inner + ~c) for c in (_ints(block, "left_child"), _ints(block, "right_child"))]
+    categorical = (decision & _CATEGORICAL) != 0
+    missing_type = (decision >> 2) & 3
+    # missing_type None reads NaN as 0.0; Zero and NaN send missing values the default way
+    # (zeros of a Zero feature become NaN before the trees)
+    missing_left = np.where(missing_type == _MISSING_NONE, 0.0 <= threshold, (decision & _DEFAULT_LEFT) != 0)
+    missing_left &= ~categorical  # categorical: NaN, negatives and unlisted categories go right
+    cat_left: list = [None] * n
+    if categorical.any():
+        bounds, words = _ints(block, "cat_boundaries"), _ints(block, "cat_threshold").astype("<u4")
+        for node in np.flatnonzero(categorical):
+            k = int(threshold[node])
+            bits = np.unpackbits(words[bounds[k]:bounds[k + 1]].view(np.uint8), bitorder="little")
+            cat_left[node] = np.flatnonzero(bits).astype(np.int64)
+    numeric = ~categorical
+    zero_missing = {int(f) for f in split[numeric & (missing_type == _MISSING_ZERO)]}
+    other_missing = {int(f) for f in split[numeric & (missing_type != _MISSING_ZERO)]}
+    pad = np.full(n_leaves, -1, dtype=np.int64)
+    tree = make_tree(
+        feature=np.concatenate([split, pad]),
+        threshold=np.concatenate([np.where(categorical, np.nan, threshold), np.full(n_leaves, np.nan)]),
+        left=np.concatenate([children[0], pad]), right=np.concatenate([children[1], pad]),
+        missing_left=np.concatenate([missing_left, np.zeros(n_leaves, bool)]),
+        leaf_values=np.concatenate([np.zeros(n_inner), leaf_value]), outputs=(output,), op="<=",
+        is_categorical=np.concatenate([categorical, np.zeros(n_leaves, bool)]),
+        category_left=cat_left, category_right=[None] * n)
     return tree, zero_missing, other_missing
