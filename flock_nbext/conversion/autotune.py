@@ -76,10 +76,11 @@ def autotune(candidates: list[Candidate], original: OriginalModel, sample: Sampl
                                      prune_on="batch1" if batch_size == 1 else "batchN")
         for b in survivors:
             b.row.update(timings[b.name])
-            if b.row["rounds"] < rounds:
-                b.row["reason"] = "timed in one round only: over 4x slower than the best in warm-up"
+            if b.row["pruned"]:
+                b.row["reason"] = ("over 4x slower than the best in warm-up: one round of batch-1 timing, "
+                                   "batch-N throughput extrapolated from 256 rows")
         key = "batch1_p50_us" if batch_size == 1 else "batchN_median_us"
-        contenders = [b for b in survivors if b.row["rounds"] == rounds]
+        contenders = [b for b in survivors if not b.row["pruned"]]
         best = min(contenders, key=lambda b: b.row[key], default=None)
         if best is not None:
             best.row["chosen"] = True
@@ -96,7 +97,7 @@ def _session_runner(session: Any) -> Callable[[np.ndarray], Any]:
 def _row(cand: Candidate, status: str, **extra: Any) -> dict:
     row = {"candidate": cand.name, "kind": cand.kind, "status": status, "max_abs_diff": None,
            "label_mismatches": None, "batch1_p50_us": None, "batch1_p99_us": None, "batchN_rows_per_s": None,
-           "batchN_median_us": None, "size_bytes": None, "build_s": None, "rounds": 0, "chosen": False, "reason": ""}
+           "batchN_median_us": None, "size_bytes": None, "build_s": None, "rounds": 0, "pruned": False, "chosen": False, "reason": ""}
     row.update(extra)
     return row
 

@@ -22,9 +22,10 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
     """{name: {batch1_p50_us, batch1_p99_us, batchN_median_us, batchN_rows_per_s, rounds}} per runner.
 
     `dtypes` gives a runner its rows in another dtype (converted once, outside the timed calls).
-    Runners in `prunable` whose warm-up time (on `prune_on`: "batch1" or "batchN") is more than
-    `prune_factor` times the best prunable runner's are timed in the first round only: they cannot
-    win, and a slow graph at batch 10,000 would otherwise cost seconds per round.
+    Runners in `prunable` whose warm-up time (on `prune_on`: "batch1" or "batchN", the latter
+    probed on at most 256 rows) is more than `prune_factor` times the best prunable runner's
+    cannot win: they get one round of batch-1 calls, and their batch-N figure is extrapolated
+    from the probe (`batchN_estimated`), since a slow graph at batch 10,000 costs seconds a call.
     """
     singles32 = [np.ascontiguousarray(X[i:i + 1]) for i in range(min(len(X), 64))]
     big32 = np.ascontiguousarray(np.tile(X, (-(-batch_n // len(X)), 1))[:batch_n])
@@ -36,21 +37,29 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
     names = list(runners)
     per_call: dict[str, list[int]] = {n: [] for n in names}
     per_batch: dict[str, list[int]] = {n: [] for n in names}
-    k1, kN, warm = {}, {}, {}
-    for n in names:  # warm-up, and how many calls fit in a round's budget
+    k1, warm = {}, {}
+    for n in names:  # warm-up on single rows and on a probe batch
         fn, (singles, big) = runners[n], inputs[n]
         t1 = _time_calls(fn, singles, 3)[-1] if batch1 else 0
-        tN = _time_calls(fn, [big], 1)[0] if batchN else 0
+        probe = big[:min(batch_n, 256)]
+        tN = _time_calls(fn, [probe], 2)[-1] * batch_n / len(probe) if batchN else 0
         k1[n] = int(np.clip(round_budget_s * 1e9 / max(t1, 1), 3, 400))
-        kN[n] = int(np.clip(round_budget_s * 1e9 / max(tN, 1), 1, 20))
-        warm[n] = t1 if prune_on == "batch1" else tN
+        warm[n] = (t1, tN)
     rounds_for = {n: rounds for n in names}
     contenders = [n for n in names if n in (prunable or ())]
+    metric = 0 if prune_on == "batch1" else 1
+    pruned = set()
     if contenders:
-        best = min(warm[n] for n in contenders)
-        for n in contenders:
-            if warm[n] > prune_factor * best:
-                rounds_for[n] = 1
+        best = min(warm[n][metric] for n in contenders)
+        pruned = {n for n in contenders if warm[n][metric] > prune_factor * best}
+    for n in pruned:
+        rounds_for[n] = 1
+        per_batch[n].append(int(warm[n][1]))
+    kN = {}
+    for n in names:
+        if batchN and n not in pruned:
+            tN = _time_calls(runners[n], [inputs[n][1]], 1)[0]  # warm-up at full size
+            kN[n] = int(np.clip(round_budget_s * 1e9 / max(tN, 1), 1, 20))
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for n in order:
@@ -59,13 +68,13 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
             singles, big = inputs[n]
             if batch1:
                 per_call[n].extend(_time_calls(runners[n], singles, k1[n]))
-            if batchN:
+            if batchN and n in kN:
                 per_batch[n].append(int(np.median(_time_calls(runners[n], [big], kN[n]))))
         if on_round is not None:
             on_round(1)
     out = {}
     for n in names:
-        row: dict[str, Any] = {"rounds": rounds_for[n]}
+        row: dict[str, Any] = {"rounds": rounds_for[n], "pruned": n in pruned}
         if batch1:
             calls = np.asarray(per_call[n], dtype=np.float64) / 1e3
             row["batch1_p50_us"] = round(float(np.median(calls)), 2)
@@ -73,6 +82,7 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
         if batchN:
             med = float(np.median(per_batch[n])) / 1e3
             row["batchN_median_us"] = round(med, 1)
+            row["batchN_estimated"] = n not in kN
             row["batchN_rows_per_s"] = round(batch_n / (med / 1e6), 1)
         out[n] = row
     return out
