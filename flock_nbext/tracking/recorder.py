@@ -42,7 +42,8 @@ class Flush:
 
 @dataclass
 class Close(Flush):
-    pass
+    deadline: float | None = None
+    """time.monotonic() after which nothing more is sent: the rest goes to the spool for the next session."""
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Recorder:
         self.idle.set()
         self._urgent = 0
         self._urgent_lock = threading.Lock()
+        self._deadline: float | None = None
         self._thread = threading.Thread(target=self._loop, name=f"flock-recorder-{session_id[:8]}", daemon=True)
         self._thread.start()
 
@@ -159,6 +161,8 @@ class Recorder:
         """Queue a control item; the recorder stops deferring work until it is answered."""
         with self._urgent_lock:
             self._urgent += 1
+        if isinstance(item, Close) and item.deadline is not None:
+            self._deadline = item.deadline
         self.queue.put(item)
 
     def _answered(self, item: Flush) -> None:
@@ -219,6 +223,9 @@ class Recorder:
             self._spool_from(ops, 0, "the tracking store is unreachable")
             return
         for i, op in enumerate(ops):
+            if self._past_deadline():
+                self._spool_from(ops, i, "the kernel is shutting down")
+                return
             try:
                 self.writer.apply(op)
             except TransientStoreError as exc:
@@ -226,6 +233,9 @@ class Recorder:
                 return
             except Exception as exc:
                 self._warn(f"refused-{op['op']}", f"the tracking store refused {op['op']}: {redact(str(exc))}")
+
+    def _past_deadline(self) -> bool:
+        return self._deadline is not None and time.monotonic() > self._deadline
 
     def _spool_from(self, ops: list[Op], start: int, reason: str) -> None:
         self.spool.append([self.writer.annotate(op) for op in ops[start:]])
@@ -240,6 +250,8 @@ class Recorder:
             return False
         for spool in [*self._orphans, self.spool]:
             while spool:
+                if self._past_deadline():
+                    return False
                 chunk = spool.peek(REPLAY_CHUNK)
                 sent = 0
                 try:

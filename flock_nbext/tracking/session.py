@@ -63,7 +63,12 @@ class TrackingSession:
         return item.done.wait(timeout) and item.delivered
 
     def close(self, timeout: float | None = 30.0) -> bool:
-        """Flush, end the session's run and stop the recorder. Idempotent; True when all was delivered."""
+        """Flush, end the session's run and stop the recorder. Idempotent; True when all was delivered.
+
+        With a timeout, whatever is not sent by about 80% of it goes to the spool (sent by the next
+        session on the same store): at kernel shutdown Jupyter kills the kernel after ~5 s, so the
+        kernel calls `close(timeout=4)`.
+        """
         if self._closed:
             return False
         self._closed = True
@@ -73,7 +78,7 @@ class TrackingSession:
             pass
         if not self._recorder.alive:
             return False
-        item = Close()
+        item = Close(deadline=None if timeout is None else time.monotonic() + 0.8 * timeout)
         self._recorder.request(item)
         finished = item.done.wait(timeout)
         self._recorder.join(1.0 if finished else 0)

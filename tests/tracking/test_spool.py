@@ -112,3 +112,26 @@ def test_an_unreachable_store_spools_redacted_events_and_the_next_session_replay
     assert {r.data.tags["flock.session"] for r in sessions} == {first.session_id, second.session_id}
     assert all(r.info.status == "FINISHED" for r in sessions)
     assert not list((spool_dir / "models").rglob("MLmodel"))  # uploaded, then cleaned
+
+
+def test_a_short_shutdown_spools_what_it_cannot_send_and_the_next_session_sends_it(tmp_path):
+    X = pd.DataFrame(np.random.default_rng(3).random((30, 2)), columns=["a", "b"])
+    y = (X.a > 0.5).astype(int)
+    settings = Settings(spool_dir=str(tmp_path / "spool"), flush_interval_ms=50)
+    first = TrackingSession(settings, notebook_path="shutdown.ipynb")
+    model = LogisticRegression().fit(X, y)
+    first.record(FitRecord(model=model, model_id="m", var="clf", cls="LogisticRegression", X=X))
+    first.record(MetricRecord(model_ids=["m"], name="acc", value=0.75))
+    # far less time than importing mlflow and creating the store takes: nothing can be sent in time
+    assert first.close(timeout=0.01) is False
+    first._recorder.join(120)  # the recorder finishes on its own: it plans, then spools past the deadline
+    assert list((tmp_path / "spool").glob("*.jsonl"))
+
+    second = TrackingSession(settings, notebook_path="shutdown.ipynb")
+    second.record(MetricRecord(model_ids=["other"], name="x", value=1.0))
+    assert second.flush(120) is True
+    second.close()
+    client = MlflowClient()
+    (run,) = client.search_runs([client.get_experiment_by_name("shutdown.ipynb").experiment_id],
+                                "tags.`flock.kind` = 'fit'")
+    assert run.data.metrics["acc"] == 0.75 and run.data.tags["flock.session"] == first.session_id
