@@ -153,8 +153,9 @@ class FrameMixin:
         names = _names(key)
         cols = data.cols
         if names is not None and not (isinstance(key, Const) and isinstance(key.value, int)):
-            for name in names:
-                cols = cols.add(name, from_cols)
+            pairwise = isinstance(value, Data) and value.cols.known and len(value.cols.names) == len(names) > 1
+            for i, name in enumerate(names):  # df[["a", "b"]] = df[["a", "b"]].fillna(0): column by column
+                cols = cols.add(name, value.cols.origins(value.cols.names[i]) if pairwise else from_cols)
         preds = data.preds
         if isinstance(value, Pred) and names:  # df["score"] = model.predict(...): the column holds predictions
             preds = preds + tuple((name, value.models) for name in names)

@@ -23,6 +23,7 @@ from .roles import RoleMixin
 from .scope import Frame, Loop, Scope
 from .training import TrainingMixin
 from .values import (
+    Bound,
     ColumnNames,
     Const,
     Data,
@@ -397,6 +398,15 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         if isinstance(value, Pred) and not isinstance(base, Data):  # oof[val_idx] = model.predict(...)
             models = value.models | (base.models if isinstance(base, Pred) else frozenset())
             self.rebind(target.value, Pred(models, base.deps | value.deps), stmt)
+            return
+        if isinstance(base, Bound) and isinstance(base.receiver, Data) and base.attr == "loc" \
+                and isinstance(target.slice, ast.Tuple) and len(target.slice.elts) == 2:
+            rows = self.ev(target.slice.elts[0])  # df.loc[df.size == 1, "alone"] = 1: made from the mask's columns
+            column = self.ev(target.slice.elts[1])
+            frame_node = target.value.value if isinstance(target.value, ast.Attribute) else target.value
+            if isinstance(rows, Data) and rows.cols.known and not isinstance(value, Data):
+                value = rows.with_cols(rows.cols, deps=rows.deps | value.deps)
+            self.set_column(frame_node, base.receiver, column, value, stmt)
             return
         if isinstance(base, Data):
             self.set_column(target.value, base, key, value, stmt, slice_node=target.slice)

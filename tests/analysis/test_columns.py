@@ -179,3 +179,14 @@ def test_columnset_operations():
     assert ColumnSet.of(["y"]).to_label() == "y"
     assert ColumnSet.positional("df.iloc[:, 0]").to_label() == {"positional": "df.iloc[:, 0]"}
     assert ColumnSet.unknown("why").to_label() is None
+
+
+def test_loc_assignment_and_column_by_column_updates():
+    features, _ = features_and_label(HEAD + """
+df["FamilySize"] = df["SibSp"] + df["Parch"] + 1
+df["IsAlone"] = 0
+df.loc[df["FamilySize"] == 1, "IsAlone"] = 1
+df[["Age", "Fare"]] = df[["Age", "Fare"]].fillna(0)
+LogisticRegression().fit(df[["IsAlone", "Age", "Fare"]], df["Survived"])
+""")
+    assert features == {"columns": ["SibSp", "Parch", "Age", "Fare"]}
