@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import textwrap
 
-from flock_nbext.analysis import lineage_of
+from flock_nbext.analysis import NotebookLineage, lineage_of
 
 
 def analyse(source: str) -> dict:
-    return lineage_of(textwrap.dedent(source))
+    """lineage_of the dedented source, after checking no statement tripped the analyzer."""
+    source = textwrap.dedent(source)
+    session = NotebookLineage()
+    assert session.add_cell(source).error is None
+    session.finish_uncalled_functions()
+    assert session.analysis_errors == []
+    return lineage_of(source)
 
 
 def only_model(lineage: dict) -> dict:
