@@ -101,12 +101,18 @@ export class FlockModel implements IFlockModel {
     const generation = ++this._generation;
     this._set({ ...this._state, phase: 'loading', error: null });
     let problem: string | null = null;
+    const printed: string[] = [];
     try {
       const future = kernel.requestExecute({
         code: LOAD_CODE,
         silent: false,
         store_history: false
       });
+      future.onIOPub = msg => {
+        if (KernelMessage.isStreamMsg(msg)) {
+          printed.push(msg.content.text);
+        }
+      };
       const reply = await future.done;
       const content = reply.content;
       if (content.status === 'error') {
@@ -124,7 +130,14 @@ export class FlockModel implements IFlockModel {
       this._set({ ...this._state, phase: 'error', error: `Could not load flock: ${problem}` });
       return;
     }
-    await this.refresh();
+    const refreshed = this.refresh();
+    const mine = this._generation;
+    await refreshed;
+    if (mine === this._generation && this._state.phase === 'not-loaded') {
+      // %load_ext ran without an error but registered no comm target (it printed why, if anything)
+      const why = printed.join('').trim() || `${LOAD_CODE} ran, but the kernel has no flock comm target`;
+      this._set({ ...this._state, phase: 'error', error: `flock did not load: ${why}` });
+    }
   }
 
   request(type: RequestType, extra: { model?: string } = {}): Promise<FlockReply> {

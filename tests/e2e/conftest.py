@@ -44,6 +44,7 @@ class LabServer:
 
     url: str
     root_dir: Path
+    data_dir: Path
     log_path: Path
     pid: int
 
@@ -62,13 +63,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_notebook(path: Path, cells: list[tuple[str, str]]) -> Path:
-    """A v4 notebook with (cell_type, source) cells and the python3 kernelspec."""
+def write_notebook(path: Path, cells: list[tuple[str, str]], kernel: str = "python3") -> Path:
+    """A v4 notebook with (cell_type, source) cells and the kernelspec named `kernel`."""
     notebook = {
         "nbformat": 4,
         "nbformat_minor": 5,
         "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+            "kernelspec": {"name": kernel, "display_name": kernel, "language": "python"},
             "language_info": {"name": "python"},
         },
         "cells": [
@@ -93,7 +94,13 @@ def _isolated_jupyter_dirs(base: Path) -> dict[str, str]:
     (config_dir / "labconfig" / "page_config.json").write_text(json.dumps(page_config))
     runtime_dir = base / "runtime"
     runtime_dir.mkdir()
-    return {"JUPYTER_CONFIG_DIR": str(config_dir), "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
+    data_dir = base / "data"
+    (data_dir / "kernels").mkdir(parents=True)
+    return {
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_RUNTIME_DIR": str(runtime_dir),
+        "JUPYTER_DATA_DIR": str(data_dir),
+    }
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
@@ -188,7 +195,13 @@ def lab_server(tmp_path: Path, notebook_dir: Path) -> Iterator[LabServer]:
         )
     try:
         _wait_until_up(url, process, log_path)
-        yield LabServer(url=url, root_dir=notebook_dir, log_path=log_path, pid=process.pid)
+        yield LabServer(
+            url=url,
+            root_dir=notebook_dir,
+            data_dir=Path(env["JUPYTER_DATA_DIR"]),
+            log_path=log_path,
+            pid=process.pid,
+        )
     finally:
         _stop(process)
 

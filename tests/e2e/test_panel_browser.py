@@ -22,6 +22,20 @@ pytestmark = pytest.mark.browser
 UI_TIMEOUT_MS = 60_000
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+# An ipykernel whose Python cannot import flock, as if flock were not installed in its environment.
+KERNEL_WITHOUT_FLOCK = """
+import sys
+
+class NoFlock:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("flock", "flock_nbext"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoFlock())
+from ipykernel import kernelapp
+kernelapp.launch_new_instance()
+"""
+
 
 def wait_for_idle_kernel(server, timeout_s: float = 60) -> dict:
     """Poll the server's REST API until the notebook's kernel is started and idle.
@@ -146,4 +160,49 @@ def test_panel_shows_the_active_notebook_kernel(lab_server, page):
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="test.ipynb").click()
     expect(notebook).to_have_text("test.ipynb")
     expect(status).to_have_text(f"flock {__version__} is loaded", timeout=UI_TIMEOUT_MS)
+    assert page.errors == []
+
+
+def test_panel_reports_a_kernel_that_cannot_load_flock(lab_server, page):
+    """A kernel whose Python has no flock: the failure is shown and the button stays."""
+    import json
+    import sys
+
+    from playwright.sync_api import expect
+
+    from .conftest import write_notebook
+
+    spec_dir = lab_server.data_dir / "kernels" / "noflock"
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-c", KERNEL_WITHOUT_FLOCK, "-f", "{connection_file}"],
+        "display_name": "Python without flock",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    write_notebook(
+        lab_server.root_dir / "noflock.ipynb",
+        [("code", "import sys; sys.modules['flock'] = None")],
+        kernel="noflock",
+    )
+
+    page.goto(f"{lab_server.url}/lab/tree/noflock.ipynb")
+    wait_for_idle_kernel(lab_server)
+    page.locator('.jp-SideBar li[data-id="flock-panel"]').click()
+    panel = page.locator("#flock-panel")
+    status = panel.get_by_test_id("flock-status")
+    load_button = panel.get_by_test_id("flock-load-button")
+    expect(status).to_have_text("flock is not loaded in this kernel", timeout=UI_TIMEOUT_MS)
+
+    load_button.click()
+    expect(status).to_have_text(
+        "Could not load flock: ModuleNotFoundError: No module named 'flock'", timeout=UI_TIMEOUT_MS
+    )
+    expect(load_button).to_be_visible()
+
+    run_cell(page, 0)  # now `import flock` gives None: %load_ext runs without error but loads nothing
+    load_button.click()
+    expect(status).to_have_text(
+        "flock did not load: The flock module is not an IPython extension.", timeout=UI_TIMEOUT_MS
+    )
     assert page.errors == []
