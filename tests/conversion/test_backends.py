@@ -25,7 +25,7 @@ def _stump_ensemble(threshold, op="<=", *, missing_left=False, task="regression"
 
 
 def test_registry_lists_the_four_strategies_and_refuses_duplicates():
-    assert BACKENDS == ["tree_ensemble", "gemm", "tree_traversal", "perfect_tree_traversal"]
+    assert BACKENDS == ["tree_ensemble", "tree_ensemble_f32", "gemm", "tree_traversal", "perfect_tree_traversal"]
     registry = BackendRegistry()
     registry.register(Backend("x", "x", ".gemm"))
     with pytest.raises(ValueError, match="already registered"):
@@ -66,6 +66,10 @@ def test_graph_contract(case, backend):
     import onnx
 
     _, ensemble, rows = compiled_case(case)
+    if REGISTRY.get(backend).applicable(ensemble) is not None:
+        with pytest.raises(ConversionError, match=f"strategy {backend} does not apply"):
+            REGISTRY.get(backend).build(ensemble)
+        return
     model = REGISTRY.get(backend).build(ensemble)
     onnx.checker.check_model(model, full_check=True)
     (x,) = model.graph.input
@@ -126,14 +130,25 @@ def test_applicability_gives_reasons_and_build_refuses():
     assert REGISTRY.get("tree_ensemble").applicable(big) is None
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["tree_ensemble", "gemm", "tree_traversal", "perfect_tree_traversal"])
 def test_float64_accumulation_keeps_a_thousand_trees_within_tolerance(backend):
+    import importlib
+
     model, ensemble, rows = compiled_case("sklearn-gradient-boosting-1000-trees")
-    strategy = REGISTRY.get(backend)
+    strategy = importlib.import_module(REGISTRY.get(backend).module, "flock_nbext.conversion.backends")
     expected = model.predict(rows)
     exact = run_onnx(strategy.build(ensemble, accumulate="float64"), rows)["variable"][:, 0]
-    fast = run_onnx(strategy.build(ensemble, accumulate="float32"), rows)["variable"][:, 0]
+    fast = run_onnx(strategy.build(ensemble, accumulate="float32"), rows)["variable"][:, 0]  # unchecked
     assert np.abs(exact - expected).max() <= np.abs(fast - expected).max() + 1e-7
     np.testing.assert_allclose(exact, expected, atol=1e-5, rtol=1e-6)
     with pytest.raises(ValueError, match="accumulate"):
         strategy.build(ensemble, accumulate="float16")
+
+
+def test_float32_sums_are_offered_only_where_they_stay_within_tolerance():
+    f32 = REGISTRY.get("tree_ensemble_f32")
+    assert f32.applicable(compiled_case("lightgbm-binary-nan-categorical")[1]) is None
+    reason = f32.applicable(compiled_case("sklearn-gradient-boosting-1000-trees")[1])
+    assert reason is not None and reason.startswith("float32 sums of 1000 trees may drift by")
+    with pytest.raises(ConversionError, match="tree_ensemble_f32 does not apply: float32 sums"):
+        f32.build(compiled_case("sklearn-gradient-boosting-1000-trees")[1])

@@ -22,22 +22,24 @@ class Backend:
     name: str
     description: str
     module: str
+    options: tuple[tuple[str, Any], ...] = ()  # fixed build options of this variant
 
     def _impl(self):
         return importlib.import_module(self.module, __name__)
 
     def applicable(self, ensemble: TreeEnsemble) -> str | None:
         """None when this strategy can compile the ensemble, else the reason it cannot."""
-        return self._impl().applicable(ensemble)
+        return self._impl().applicable(ensemble, **dict(self.options))
 
     def build(self, ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, **options: Any):
         """The ONNX ModelProto (graph contract in `backends.graph`)."""
-        reason = self.applicable(ensemble)
+        merged = {**dict(self.options), **options}
+        reason = self._impl().applicable(ensemble, **merged)
         if reason is not None:
             from ...errors import ConversionError
 
             raise ConversionError(f"strategy {self.name} does not apply: {reason}")
-        return self._impl().build(ensemble, opset=opset, **options)
+        return self._impl().build(ensemble, opset=opset, **merged)
 
 
 class BackendRegistry:
@@ -72,7 +74,10 @@ class BackendRegistry:
 
 def default_registry() -> BackendRegistry:
     registry = BackendRegistry()
-    registry.register(Backend("tree_ensemble", "ONNX-ML TreeEnsembleRegressor operator", ".tree_ensemble_op"))
+    registry.register(Backend("tree_ensemble", "ONNX-ML TreeEnsembleRegressor operator, float64 sums",
+                              ".tree_ensemble_op"))
+    registry.register(Backend("tree_ensemble_f32", "ONNX-ML TreeEnsembleRegressor operator, float32 sums",
+                              ".tree_ensemble_op", (("accumulate", "float32"),)))
     registry.register(Backend("gemm", "Hummingbird GEMM: batched matrix products per tree", ".gemm"))
     registry.register(Backend("tree_traversal", "Hummingbird tree traversal: gathers per depth level",
                               ".tree_traversal"))

@@ -25,7 +25,7 @@ NAME = "gemm"
 MAX_PATH_ENTRIES = 1 << 22  # T * I * L: entries of C (16 MiB) and multiply-adds per row
 
 
-def applicable(ensemble: TreeEnsemble) -> str | None:
+def applicable(ensemble: TreeEnsemble, **_: Any) -> str | None:
     leaves = ensemble.max_leaves
     entries = ensemble.n_trees * max(leaves - 1, 1) * leaves
     if entries > MAX_PATH_ENTRIES:

@@ -143,3 +143,29 @@ def _flush_features(ensemble: TreeEnsemble) -> frozenset[int]:
         near = numeric & (t32 >= -zt) & (t32 < zt)  # x and 0 can fall on different sides
         found.update(int(f) for f in tree.feature[near])
     return frozenset(found)
+
+
+FLOAT32_SUM_BUDGET = 2e-6  # a fifth of the 1e-5 tolerance candidates are validated against
+
+
+def float32_sums_unsafe(ensemble: TreeEnsemble) -> str | None:
+    """Why summing the leaves in float32 may drift past the tolerance, or None when it should not.
+
+    Rounding errors of T float32 additions behave like a random walk: about sqrt(T) * 2^-24 times
+    the largest partial sum, bounded by the sum of the trees' largest leaves. Times 4 for a safe
+    margin and times the post transform's steepest slope. Validation still decides; this only
+    spares building a candidate that cannot pass.
+    """
+    u = 2.0 ** -24
+    scale = abs(ensemble.post_scale)
+    slope = {"sigmoid": 0.25 * scale, "logistic_ova": 0.25 * scale, "softmax": 0.5 * scale,
+             "none": scale, "softplus": scale}.get(ensemble.post_transform)
+    worst = 0.0
+    for k in range(ensemble.n_outputs):
+        tops = [np.abs(t.leaf_values[t.is_leaf, t.outputs.index(k)]).max()
+                for t in ensemble.trees if k in t.outputs]
+        bound = float(np.sum(tops)) + abs(float(ensemble.base_score[k]))
+        worst = max(worst, 4 * np.sqrt(max(len(tops), 1)) * u * bound * (slope or np.exp(bound) * scale))
+    if worst > FLOAT32_SUM_BUDGET:
+        return f"float32 sums of {ensemble.n_trees} trees may drift by {worst:.1e} > {FLOAT32_SUM_BUDGET:.0e}"
+    return None

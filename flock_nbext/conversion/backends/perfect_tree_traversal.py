@@ -22,7 +22,7 @@ MAX_DEPTH = 14
 MAX_PADDED_NODES = 1 << 24
 
 
-def applicable(ensemble: TreeEnsemble) -> str | None:
+def applicable(ensemble: TreeEnsemble, **_: Any) -> str | None:
     depth = ensemble.max_depth
     if depth > MAX_DEPTH:
         return f"depth {depth} > {MAX_DEPTH}: too deep for perfect tree traversal"

@@ -14,15 +14,17 @@ import numpy as np
 
 from ..ir import TreeEnsemble
 from .graph import DEFAULT_OPSET, ML_OPSET, GraphBuilder, finish, preprocess
-from .lowering import lower
+from .lowering import float32_sums_unsafe, lower
 
 NAME = "tree_ensemble"
 MAX_NODES = 50_000_000
 
 
-def applicable(ensemble: TreeEnsemble) -> str | None:
+def applicable(ensemble: TreeEnsemble, *, accumulate: str = "float64", **_: Any) -> str | None:
     if ensemble.n_nodes > MAX_NODES:
         return f"{ensemble.n_nodes:,} nodes > {MAX_NODES:,}: too large for the TreeEnsemble operator"
+    if accumulate == "float32":
+        return float32_sums_unsafe(ensemble)
     return None
 
 

@@ -23,7 +23,7 @@ MAX_DEPTH = 64
 MAX_NODES = 1 << 24  # node ids travel as float32 inside the records: exact below 2^24
 
 
-def applicable(ensemble: TreeEnsemble) -> str | None:
+def applicable(ensemble: TreeEnsemble, **_: Any) -> str | None:
     if ensemble.max_depth > MAX_DEPTH:
         return f"depth {ensemble.max_depth} > {MAX_DEPTH}: too many levels for tree traversal"
     if ensemble.n_nodes >= MAX_NODES:
