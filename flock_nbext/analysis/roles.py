@@ -205,6 +205,13 @@ class RoleMixin:
             return TrainSet(item, None, (), item.deps)
         return dataset
 
+    def role_iter_wrapper(self, entry, node, args) -> Value:
+        """``tqdm(loader)``, ``trange(n)``: progress bars iterate what they wrap."""
+        if entry.get("range"):
+            return self.call_builtin("range", node, args)
+        inner = args.get(entry.get("data"))
+        return inner if inner is not None else Unknown(node=node, deps=args.deps)
+
     def role_ipython(self, entry, node, args) -> Value:
         return Instance("ipython", "IPython", {}, deps=args.deps)
 

@@ -202,3 +202,25 @@ def test_hugging_face_trainer_trains_its_model():
         "transformers.AutoModelForSequenceClassification", "model", 9)
     assert model["hyperparameters"] == {"num_labels": 2, "learning_rate": 2e-5, "num_train_epochs": 3}
     assert source_texts(lineage, model) == ["reviews.csv"]
+
+
+def test_progress_bars_iterate_what_they_wrap():
+    lineage = analyse("""
+        import pandas as pd, torch
+        from tqdm.auto import tqdm
+        from torch.utils.data import DataLoader, TensorDataset
+        df = pd.read_csv("d.csv")
+        loader = DataLoader(TensorDataset(torch.tensor(df[["a", "b"]].values), torch.tensor(df["y"].values)),
+                            batch_size=16)
+        net = torch.nn.Linear(2, 1)
+        opt = torch.optim.Adam(net.parameters(), lr=0.01)
+        for epoch in tqdm(range(7)):
+            for xb, yb in tqdm(loader, leave=False):
+                loss = torch.nn.functional.mse_loss(net(xb), yb)
+                loss.backward()
+                opt.step()
+    """)
+    model = only_model(lineage)
+    assert model["hyperparameters"]["epochs"] == 7
+    assert model["training_data"]["features"] == {"columns": ["a", "b"]}
+    assert model["training_data"]["label"] == "y"
