@@ -7,6 +7,7 @@ site's call returns; what they become (records) is decided by the NotebookTracke
 
 from __future__ import annotations
 
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,21 +21,26 @@ class RuntimeHooks:
 
     def __init__(self, tracker: NotebookTracker) -> None:
         self._tracker = tracker
-        self._operands: dict[int, dict[Any, Any]] = {}
+        self._operands: dict[tuple[int, int], dict[Any, Any]] = {}
 
     def __repr__(self) -> str:
         return "<flock runtime hooks>"
 
+    def __reduce__(self) -> tuple:
+        """Pickled along with a cell's function (joblib/loky, multiprocessing): an inert stand-in."""
+        return (DetachedHooks, ())
+
     def a(self, site_id: int, key: Any, value: Any) -> Any:
         """An operand of the call at `site_id` (receiver, positional index or keyword name)."""
-        operands = self._operands.get(site_id)
+        slot = (site_id, get_ident())  # per thread: the same site may run in several threads at once
+        operands = self._operands.get(slot)
         if operands is None:
-            operands = self._operands[site_id] = {}
+            operands = self._operands[slot] = {}
         operands[key] = value
         return value
 
     def _event(self, kind: str, site_id: int, result: Any) -> Any:
-        operands = self._operands.pop(site_id, None) or {}
+        operands = self._operands.pop((site_id, get_ident()), None) or {}
         try:
             self._tracker.on_site(kind, site_id, operands, result)
         except Exception as exc:  # the user's value flows on whatever happens here
@@ -56,3 +62,23 @@ class RuntimeHooks:
     def forget_operands(self) -> None:
         """Drop operands of calls that raised before their hook ran (end of each cell)."""
         self._operands.clear()
+
+
+class DetachedHooks:
+    """The hooks in another process (a cell's function sent to a worker): every call is the identity."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<flock runtime hooks (detached)>"
+
+    def a(self, site_id: int, key: Any, value: Any) -> Any:
+        return value
+
+    def fit(self, site_id: int, result: Any) -> Any:
+        return result
+
+    metric = read = sql = fit
+
+    def forget_operands(self) -> None:
+        pass

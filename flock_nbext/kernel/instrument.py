@@ -13,6 +13,7 @@ Pure: stdlib `ast` only, so it is tested without a kernel.
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,8 +57,11 @@ def site_position(site: Any) -> tuple[int, int, int | None, int | None]:
 
 
 def instrument(tree: ast.Module, sites: Iterable[Any], next_id: int) -> tuple[ast.Module, list[PlantedSite]]:
-    """Wrap the calls at `sites` in hook calls; returns the (same, mutated) tree and what was planted.
+    """Wrap the calls at `sites` in hook calls; returns the rewritten tree and what was planted.
 
+    Copy-on-write: the nodes on the way from the module to each wrapped call are shallow-copied and
+    everything else is shared, so `tree` itself is left exactly as the analysis saw it (it keeps the
+    bodies of functions defined in a cell and reads them again when a later cell calls them).
     Site ids are numbered from `next_id` so they stay unique across the cells of a session. Sites
     whose position matches no call in the tree (the analysis saw another text) are skipped.
     """
@@ -69,23 +73,61 @@ def instrument(tree: ast.Module, sites: Iterable[Any], next_id: int) -> tuple[as
     if not wanted:
         return tree, []
     planter = _Planter(wanted, next_id)
-    planter.visit(tree)
-    return tree, planter.planted
+    return planter.rewrite(tree), planter.planted
 
 
-class _Planter(ast.NodeTransformer):
+class _Planter:
     def __init__(self, wanted: dict[tuple, list[Any]], next_id: int) -> None:
         self.wanted = wanted
+        self.lines = sorted({pos[0] for pos in wanted})
         self.next_id = next_id
         self.planted: list[PlantedSite] = []
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)  # inner sites first: `metric(y, read(...))` wraps both
+    def _may_contain(self, node: ast.AST) -> bool:
+        """False when the node's lines hold no wanted call (its subtree is skipped: the fast path)."""
+        start = getattr(node, "lineno", None)
+        end = getattr(node, "end_lineno", None)
+        decorators = getattr(node, "decorator_list", None)
+        if decorators and start is not None:  # decorators sit on lines above `def`/`class`
+            start = min([start, *(d.lineno for d in decorators)])
+        if start is None or end is None:
+            return True  # arguments, comprehension, match_case...: no positions, look inside
+        return any(start <= line <= end for line in self.lines)
+
+    def rewrite(self, node: Any) -> Any:
+        """`node` itself when nothing under it changes, else a shallow copy with the rewritten children."""
+        if not self.wanted or not self._may_contain(node):
+            return node
+        changes: dict[str, Any] = {}
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                new_list = None
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.AST):
+                        new_item = self.rewrite(item)
+                        if new_item is not item:
+                            if new_list is None:
+                                new_list = list(value)
+                            new_list[i] = new_item
+                if new_list is not None:
+                    changes[name] = new_list
+            elif isinstance(value, ast.AST):
+                new_value = self.rewrite(value)
+                if new_value is not value:
+                    changes[name] = new_value
+        if changes:
+            node = copy.copy(node)
+            for name, value in changes.items():
+                setattr(node, name, value)
+        if isinstance(node, ast.Call):
+            return self._plant(node)
+        return node
+
+    def _plant(self, node: ast.Call) -> ast.AST:
         sites = self.wanted.pop(position_of(node), None)
         if not sites:
             return node
-        # one call can be two sites (a fit that is also a read is not a thing; a metric may be
-        # listed once per model it evaluates): plant the first of each hook kind, outermost last
+        # one call may be listed once per model it evaluates: plant one hook per kind, outermost last
         result: ast.AST = node
         seen: set[str] = set()
         for site in sites:
@@ -103,7 +145,7 @@ class _Planter(ast.NodeTransformer):
             )
             self.planted.append(planted)
             if _WRAP_ARGS.get(site.kind) and result is node:
-                _wrap_operands(node, planted.id)
+                node = result = _wrap_operands(node, planted.id)
             result = _hook_call(hook, planted.id, result, node)
         return result
 
@@ -120,17 +162,25 @@ def _literal_kwargs(node: ast.Call) -> dict[str, Any]:
     return out
 
 
-def _wrap_operands(call: ast.Call, site_id: int) -> None:
-    """Hand the receiver, positional and keyword arguments of `call` to the hooks as they are evaluated."""
+def _wrap_operands(call: ast.Call, site_id: int) -> ast.Call:
+    """A copy of `call` handing its receiver, positional and keyword arguments to the hooks as they are evaluated."""
+    call = copy.copy(call)
     if isinstance(call.func, ast.Attribute):
+        call.func = copy.copy(call.func)
         call.func.value = _hook_call("a", site_id, call.func.value, call.func.value, key=RECEIVER)
+    call.args = list(call.args)
     for i, arg in enumerate(call.args):
         if isinstance(arg, ast.Starred):
             break  # positions after *args are unknown statically: stop handing them over
         call.args[i] = _hook_call("a", site_id, arg, arg, key=i)
+    keywords = []
     for kw in call.keywords:
         if kw.arg is not None:
+            kw = copy.copy(kw)
             kw.value = _hook_call("a", site_id, kw.value, kw.value, key=kw.arg)
+        keywords.append(kw)
+    call.keywords = keywords
+    return call
 
 
 def _hook_call(method: str, site_id: int, value: ast.AST, where: ast.AST, key: Any = None) -> ast.Call:

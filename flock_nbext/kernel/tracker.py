@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import sys
+import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -273,7 +274,10 @@ class NotebookTracker:
         settings = self.extension.settings
         key = (settings.tracking_uri, settings.experiment, settings.default_experiment)
         if self._session is not None and self._session_key != key:
-            self.close_session()  # %flock experiment/tracking-uri: later runs go to the new place
+            # %flock experiment/tracking-uri: later runs go to the new place; the old session finishes
+            # its queue off the user's thread (and at exit through its own atexit hook)
+            old, self._session = self._session, None
+            threading.Thread(target=old.close, name="flock-close", daemon=True).start()
         if self._session is None and create:
             from ..tracking.session import TrackingSession
 

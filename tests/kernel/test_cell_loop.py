@@ -105,3 +105,50 @@ def test_hooks_object_is_hidden_from_who_and_removed_at_unload(notebook, capsys)
     notebook.shell.run_line_magic("unload_ext", "flock")
     assert "__flock__" not in notebook.ns
     notebook.shell.run_line_magic("load_ext", "flock")
+
+
+def test_a_training_function_called_again_in_a_later_cell_is_tracked_again(notebook):
+    # The provenance engine plants sites in a function body when the function's own cell calls it.
+    notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\nX = [[0], [1], [2], [3]]\ny = [0, 0, 1, 1]\n"
+                      "def train(depth):\n    model = DecisionTreeClassifier(max_depth=depth)\n"
+                      "    model.fit(X, y)\n    return model\nfirst = train(1)")
+    notebook.run_cell("second = train(2)")
+    assert notebook.flush()
+    [record] = notebook.ext.tracker.fits.values()  # one model id: the body's model, fitted twice
+    assert record.params["max_depth"] == 2 and record.execution_count == notebook.shell.execution_count - 1
+    assert notebook.ext.tracker.lineage.model_for_var("second") is not None  # the analysis still reads train()
+
+
+def test_functions_sent_to_worker_processes_carry_inert_hooks(notebook):
+    # joblib/loky and multiprocessing pickle a cell's functions by value, globals included
+    notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\n"
+                      "import cloudpickle  # what joblib/loky use\nX = [[0], [1]]\ny = [0, 1]\n"
+                      "def train(depth):\n    return DecisionTreeClassifier(max_depth=depth).fit(X, y)\n"
+                      "payload = cloudpickle.dumps(train)")
+    notebook.run_cell("import pickle\nclone = pickle.loads(payload)\nresult = clone(3).get_depth()")
+    assert notebook.ns["result"] == 1
+
+
+def test_the_users_own_mlflow_run_becomes_the_parent(notebook):
+    notebook.run_cell("import mlflow\nfrom sklearn.tree import DecisionTreeClassifier\n"
+                      "with mlflow.start_run() as mine:\n    mlflow.log_param('owner', 'me')\n"
+                      "    tree = DecisionTreeClassifier(max_depth=2).fit([[0], [1]], [0, 1])")
+    [record] = notebook.ext.tracker.fits.values()
+    assert record.parent_run_id == notebook.ns["mine"].info.run_id
+    assert notebook.flush()
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    child = client.get_run(notebook.ext.tracker.run_id_for(record.model_id))
+    assert child.data.tags["mlflow.parentRunId"] == record.parent_run_id
+    assert client.get_run(record.parent_run_id).data.params == {"owner": "me"}  # theirs, untouched
+
+
+def test_with_mlflow_autolog_flock_adds_to_autologs_run(notebook):
+    notebook.run_cell("import mlflow\nmlflow.sklearn.autolog(silent=True, log_models=False)\n"
+                      "from sklearn.tree import DecisionTreeClassifier\n"
+                      "tree = DecisionTreeClassifier(max_depth=2).fit([[0], [1], [2]], [0, 1, 1])")
+    [record] = notebook.ext.tracker.fits.values()
+    autolog_run = notebook.ns["mlflow"].last_active_run()
+    assert record.autolog_run_id == autolog_run.info.run_id
+    notebook.run_cell("mlflow.sklearn.autolog(disable=True)")

@@ -180,3 +180,22 @@ def test_the_last_expression_stays_an_expression_so_ipython_still_displays_it():
     src = "clf = Model()\nclf.fit(1)\n"
     tree, _ = instrument(ast.parse(src), sites_for(src, {"clf.fit": "fit"}), 1)
     assert isinstance(tree.body[-1], ast.Expr) and len(tree.body) == 2
+
+
+def test_the_analysed_tree_is_left_untouched_and_unrelated_statements_are_shared():
+    src = "def train(m, X):\n    return m.fit(X)\n\nunrelated = [i for i in range(3)]\nclf = Model()\nclf.fit(1)\n"
+    tree = ast.parse(PRELUDE + src)
+    before = ast.dump(tree, include_attributes=True)
+    sites = sites_for(PRELUDE + src, {"m.fit": "fit", "clf.fit": "fit"})
+    new, planted = instrument(tree, sites, 1)
+    assert len(planted) == 2 and new is not tree
+    assert ast.dump(tree, include_attributes=True) == before  # the analysis keeps reading this one
+    unrelated = next(i for i, s in enumerate(tree.body) if isinstance(s, ast.Assign)
+                     and getattr(s.targets[0], "id", None) == "unrelated")
+    assert new.body[unrelated] is tree.body[unrelated]
+
+
+def test_calls_in_decorators_above_the_def_line_are_found():
+    src = "def deco(v):\n    return lambda f: f\n@deco(score(1, 2))\ndef f():\n    pass\n"
+    _, planted = instrument(ast.parse(PRELUDE + src), sites_for(PRELUDE + src, {"score": "metric"}), 1)
+    assert [p.kind for p in planted] == ["metric"]
