@@ -152,9 +152,9 @@ def float32_sums_unsafe(ensemble: TreeEnsemble) -> str | None:
     """Why summing the leaves in float32 may drift past the tolerance, or None when it should not.
 
     Rounding errors of T float32 additions behave like a random walk: about sqrt(T) * 2^-24 times
-    the largest partial sum, bounded by the sum of the trees' largest leaves. Times 4 for a safe
-    margin and times the post transform's steepest slope. Validation still decides; this only
-    spares building a candidate that cannot pass.
+    the largest partial sum, bounded by the sum of the trees' largest leaves; times the post
+    transform's steepest slope. The budget is a fifth of the tolerance. Validation still decides;
+    this only spares building a candidate that is unlikely to pass.
     """
     u = 2.0 ** -24
     scale = abs(ensemble.post_scale)
@@ -165,7 +165,7 @@ def float32_sums_unsafe(ensemble: TreeEnsemble) -> str | None:
         tops = [np.abs(t.leaf_values[t.is_leaf, t.outputs.index(k)]).max()
                 for t in ensemble.trees if k in t.outputs]
         bound = float(np.sum(tops)) + abs(float(ensemble.base_score[k]))
-        worst = max(worst, 4 * np.sqrt(max(len(tops), 1)) * u * bound * (slope or np.exp(bound) * scale))
+        worst = max(worst, np.sqrt(max(len(tops), 1)) * u * bound * (slope or np.exp(bound) * scale))
     if worst > FLOAT32_SUM_BUDGET:
         return f"float32 sums of {ensemble.n_trees} trees may drift by {worst:.1e} > {FLOAT32_SUM_BUDGET:.0e}"
     return None
