@@ -12,6 +12,7 @@ from flock_nbext.conversion.api import convert
 from flock_nbext.errors import ConversionError, UnsupportedModelError
 
 FAST = {"rounds": 1, "progress": False}
+ONE = {**FAST, "candidates": ["tree_ensemble"]}  # tests about the result, not the choice: one strategy
 
 
 @pytest.fixture(scope="module")
@@ -86,18 +87,18 @@ def test_booster_answers_keep_the_boosters_shapes(data):
 
     X, y, y3 = data
     binary = lgb.train({"objective": "binary", "num_leaves": 8, "verbose": -1}, lgb.Dataset(X, y), 20)
-    result = convert(binary, X[:200], **FAST)
+    result = convert(binary, X[:200], **ONE)
     assert result.predict(X).shape == (len(X),)
     np.testing.assert_allclose(result.predict(X), binary.predict(X), atol=1e-5)
     assert result.predict_proba(X).shape == (len(X), 2)
 
     multi = lgb.train({"objective": "multiclass", "num_class": 3, "verbose": -1}, lgb.Dataset(X, y3), 10)
-    result = convert(multi, X[:200], **FAST)
+    result = convert(multi, X[:200], **ONE)
     np.testing.assert_allclose(result.predict(X), multi.predict(X), atol=1e-5)
 
     target = np.nan_to_num(X[:, 0]) * 100 + 3
     reg = lgb.train({"objective": "regression", "verbose": -1}, lgb.Dataset(X, target), 20)
-    result = convert(reg, X[:200], **FAST)
+    result = convert(reg, X[:200], **ONE)
     assert result.predict(X).shape == (len(X),)
     np.testing.assert_allclose(result.predict(X), reg.predict(X), rtol=1e-5, atol=1e-4)
     with pytest.raises(ConversionError, match="not a classifier"):
@@ -106,7 +107,7 @@ def test_booster_answers_keep_the_boosters_shapes(data):
 
 def test_save_then_reload_gives_the_same_answers(tmp_path, lgbm_binary, data):
     X, _, _ = data
-    result = convert(lgbm_binary, X[:100], **FAST)
+    result = convert(lgbm_binary, X[:100], **ONE)
     path = result.save(tmp_path / "m.onnx", class_labels=False)
     reloaded = onnx.load(path)
     session = ort.InferenceSession(reloaded.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -118,7 +119,7 @@ def test_save_then_reload_gives_the_same_answers(tmp_path, lgbm_binary, data):
 
 def test_the_public_api_and_the_report_table(lgbm_binary, data):
     X, _, _ = data
-    result = public_convert(lgbm_binary, X[:50], batch_size=64, threads=1, **FAST)
+    result = public_convert(lgbm_binary, X[:50], batch_size=64, threads=1, **ONE)
     text = result.report_table()
     assert f"{result.candidate} *" in text and "batch-64 rows/s" in text
     md = result.report_table("markdown")
@@ -128,7 +129,7 @@ def test_the_public_api_and_the_report_table(lgbm_binary, data):
 
 def test_mlflow_parts_are_plain_and_complete(lgbm_binary, data):
     X, _, _ = data
-    parts = convert(lgbm_binary, X[:50], **FAST).to_mlflow_parts()
+    parts = convert(lgbm_binary, X[:50], **ONE).to_mlflow_parts()
     assert parts.input_example.dtype == np.float32 and parts.input_example.shape == (5, 12)
     np.testing.assert_array_equal(parts.output_example["label"], lgbm_binary.predict(parts.input_example))
     assert set(parts.metrics) >= {"flock.onnx.speedup_batch1", "flock.onnx.speedup_batchN"}
@@ -156,7 +157,7 @@ def test_bad_samples_are_named(lgbm_binary, bad, message):
 
 def test_predict_checks_its_rows_too(lgbm_binary, data):
     X, _, _ = data
-    result = convert(lgbm_binary, X[:50], **FAST)
+    result = convert(lgbm_binary, X[:50], **ONE)
     with pytest.raises(ConversionError, match="sample has 2 features"):
         result.predict(X[:, :2])
 

@@ -43,7 +43,7 @@ def test_xgboost_regressor(data):
     X, _ = data
     target = 10 * X[:, 0] + X[:, 1] ** 2
     reg = xgboost.XGBRegressor(n_estimators=30, max_depth=4).fit(X, target)
-    result = convert(reg, X[:200], **FAST)
+    result = convert(reg, X[:200], candidates=["tree_ensemble"], **FAST)
     np.testing.assert_allclose(result.predict(X), reg.predict(X), rtol=1e-5, atol=1e-4)
 
 
