@@ -84,8 +84,7 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
     # Work on X transposed: gathering whole feature rows of X^T copies N contiguous floats per
     # node, where gathering columns of X would copy one float at a time.
     xt = b.op("Transpose", x, perm=[1, 0])  # [C, N]
-    v = b.op("Gather", xt, b.const(features.reshape(-1), "features"), axis=0)  # [T*I, N]
-    v = b.op("Reshape", v, b.const(np.array([n_trees, n_inner, -1]), "shape_tin"))  # [T, I, N]
+    v = b.op("Gather", xt, b.const(features, "features"), axis=0)  # [T, I, N]
     go_left = decide(b, v, b.const(thresholds[:, :, None], "thresholds"),
                      None if uniform is not None else b.const(missing[:, :, None], "missing_left"), uniform)
     d = b.op("Cast", go_left, to=1)
