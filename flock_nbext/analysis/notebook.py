@@ -22,6 +22,18 @@ from .values import Model
 TOO_LARGE, TOO_DEEP, SYNTAX, INTERNAL = "too_large", "too_deep", "syntax", "internal"
 
 
+def _parse(source: str) -> ast.Module:
+    """Plain Python as it is; IPython syntax (magics, shell escapes) only when that does not parse,
+    so a ``%s`` line inside a query string is never mistaken for a magic."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        transformed = python_of(source)
+        if transformed == source:
+            raise
+        return ast.parse(transformed)
+
+
 class NotebookLineage:
     """Incremental lineage of a notebook or kernel session (one per session)."""
 
@@ -90,7 +102,7 @@ class NotebookLineage:
             if len(source) > MAX_CELL_CHARS:
                 return self._fail(index, TOO_LARGE, f"cell too large to analyse ({len(source):,} characters)")
             try:
-                tree = ast.parse(python_of(source))
+                tree = _parse(source)
             except SyntaxError as exc:
                 if "too many nested" in exc.msg or "too complex" in exc.msg:
                     return self._fail(index, TOO_DEEP, f"nesting too deep to parse (line {exc.lineno}: {exc.msg})")

@@ -106,3 +106,9 @@ def test_timed_statements_are_analysed(tmp_path):
                     "%time clf.fit(df[['x']], df['y'])")
     model = lineage_of(str(path))["models"][0]
     assert (model["fit_line"], model["fit_cell"], model["training_data"]["label"]) == (5, 1, "y")
+
+
+def test_percent_lines_inside_strings_are_not_magics():
+    lineage = lineage_of('import pandas as pd\nq = """\nSELECT a FROM t WHERE b LIKE\n%s\n"""\n'
+                         'df = pd.read_sql(q, con, params=["x%"])\n')
+    assert lineage["data_sources"][0]["source"] == "\nSELECT a FROM t WHERE b LIKE\n%s\n"
