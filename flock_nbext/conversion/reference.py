@@ -34,7 +34,7 @@ class OriginalModel:
     family: str = "sklearn"  # lightgbm | xgboost | sklearn | torch
     native_name: str = ""
     _native: Callable[[np.ndarray], Any] | None = None
-    output_shape: tuple[int, ...] = ()
+    output_shape: tuple[int, ...] | None = None  # a neural module's output shape per row, once seen
 
     def native(self, X: np.ndarray) -> Any:
         """The original's own prediction call, as a user would time it."""
@@ -52,6 +52,8 @@ class OriginalModel:
             if proba.shape[1] == 1:
                 proba = np.hstack([1.0 - proba, proba])
             return {"probabilities": proba}
+        if self.task == TENSOR:
+            self.output_shape = tuple(raw.shape[1:])
         return {"variable": raw.reshape(len(X), -1).astype(np.float64)}
 
     def _reference(self, X: np.ndarray) -> Any:
@@ -80,7 +82,7 @@ class OriginalModel:
         var = outs["variable"]
         if self.predict_style == "ravel":
             return var.reshape(-1) if var.shape[1] == 1 else var  # multi-output regressors keep (N, k)
-        if self.predict_style == "raw" and self.output_shape:
+        if self.predict_style == "raw" and self.output_shape is not None:
             return var.reshape((var.shape[0], *self.output_shape))
         return var
 

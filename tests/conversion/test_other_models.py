@@ -153,3 +153,24 @@ def test_multi_output_regressor_keeps_its_columns(data):
     result = convert(forest, X[:100], **FAST)
     assert result.predict(X).shape == (len(X), 2)
     np.testing.assert_allclose(result.predict(X), forest.predict(X.astype(np.float32)), rtol=1e-5, atol=1e-5)
+
+
+def test_torch_output_shape_per_row_is_kept():
+    import torch
+
+    class Score(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(5, 1)
+
+        def forward(self, x):
+            return torch.sigmoid(self.linear(x)).squeeze(-1)  # one score per row: shape (N,)
+
+    torch.manual_seed(0)
+    net = Score()
+    X = np.random.default_rng(0).standard_normal((20, 5)).astype(np.float32)
+    result = convert(net, **FAST)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(X)).numpy()
+    assert result.predict(X).shape == (20,)
+    np.testing.assert_allclose(result.predict(X), expected, atol=1e-6)
