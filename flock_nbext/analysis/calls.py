@@ -373,7 +373,9 @@ class CallMixin:
         site = Site(kind=kind, lineno=node.lineno, col_offset=node.col_offset, end_lineno=node.end_lineno,
                     end_col_offset=node.end_col_offset, ref=ref, var=self.var_for(node), function=function,
                     receiver=receiver, models=tuple(models))
-        if site not in self.sites:
+        key = (site.kind, site.lineno, site.col_offset, site.ref)
+        if key not in self.site_keys:
+            self.site_keys.add(key)
             self.sites.append(site)
 
     def var_for(self, node) -> str | None:

@@ -36,6 +36,7 @@ from .values import (
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _SAFE_CONST = (str, int, float, bool, type(None), bytes)
+_EV_HANDLERS: dict = {}  # ast node type -> unbound ev_ method (None: evaluate the children)
 _PURE_BUILTINS = frozenset({"str", "int", "float", "round", "len", "abs", "min", "max", "bool", "range"})
 
 
@@ -46,14 +47,17 @@ class ExpressionMixin:
     def ev(self, node) -> Value:
         if node is None:
             return Const(None)
-        handler = getattr(self, "ev_" + type(node).__name__, None)
+        kind = type(node)
+        handler = _EV_HANDLERS.get(kind, False)
+        if handler is False:  # first time this node type is seen: find its method once
+            handler = _EV_HANDLERS[kind] = getattr(type(self), "ev_" + kind.__name__, None)
         if handler is None:
             deps = set()
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     deps |= self.ev(child).deps
             return Unknown(node=node, deps=frozenset(deps))
-        return handler(node)
+        return handler(self, node)
 
     def ev_Constant(self, node) -> Value:
         return Const(node.value)

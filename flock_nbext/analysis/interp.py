@@ -9,7 +9,6 @@ notes the call sites the kernel may instrument.  Calls are dispatched by knowled
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
 
 from .calls import CallMixin
 from .columns import ColumnSet
@@ -39,6 +38,7 @@ from .values import (
     Unknown,
     Value,
     const_of,
+    evolve,
     seq_items,
     with_deps,
 )
@@ -57,6 +57,7 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         self.frames: list[Frame] = []
         self.loops: list[Loop] = []
         self.sites: list = []
+        self.site_keys: set = set()
         self.cell_key = None
         self.assign_target: str | None = None
         self.assign_value = None
@@ -72,6 +73,7 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
     def run(self, tree: ast.Module, cell_key) -> None:
         self.cell_key = cell_key
         self.sites = []
+        self.site_keys: set = set()
         self.loops = []
         for stmt in tree.body:
             self.frames = [Frame(cell=cell_key, own_cell=True)]
@@ -383,7 +385,7 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         if isinstance(value, Instance):
             self.scope.bind(name, value, node)
             return
-        self.scope.bind(name, with_deps(replace(value, deps=frozenset()), {node}), node)
+        self.scope.bind(name, evolve(value, deps=frozenset((node,))), node)
 
     def rebind(self, target, value: Value, stmt) -> None:
         """A method mutated its receiver (``inplace=True``, ``pop``, ``df[c] = ...``): new version."""

@@ -25,6 +25,7 @@ class LineageStore:
         self.history: list[dict] = []
         self.graph = nx.DiGraph()
         self._source_count = 0
+        self._source_index: dict[tuple, str] = {}
         self._used_ids: dict[str, int] = {}
         self.touched: list[tuple[str, str]] = []  # (collection, id) added or changed by the current cell
         self._by_cell: dict = {}  # cell -> [(collection, id)] it created, so a re-run costs that cell only
@@ -52,13 +53,15 @@ class LineageStore:
     # -- records ------------------------------------------------------------------------------
     def add_source(self, *, kind: str, source: str, tables, columns, var, pos: Pos, cell_key) -> str:
         """A new data source; reading the same (kind, source) again reuses its record."""
-        for rid, rec in self.sources.items():
-            if rec["source"] == source and rec["kind"] == kind:
-                if columns is not None and rec["columns"] is None:
-                    rec["columns"] = list(columns)
-                return rid
+        rid = self._source_index.get((kind, source))
+        if rid is not None and rid in self.sources:
+            rec = self.sources[rid]
+            if columns is not None and rec["columns"] is None:
+                rec["columns"] = list(columns)
+            return rid
         self._source_count += 1
         rid = self._unique(f"source:{self._source_count}")
+        self._source_index[(kind, source)] = rid
         self.sources[rid] = {"id": rid, "kind": kind, "source": source, "tables": list(tables),
                              "columns": None if columns is None else list(columns), "var": var,
                              "_pos": pos, "_cell": cell_key}

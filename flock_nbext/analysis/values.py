@@ -7,9 +7,18 @@ The interpreter evaluates every expression to one of these.  They are small immu
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .columns import ColumnSet
+
+
+def evolve(value, **changes):
+    """A copy of a (frozen dataclass) value with some fields changed; cheaper than dataclasses.replace
+    on the analyzer's hot path, where values are re-stamped with new graph dependencies."""
+    new = object.__new__(type(value))
+    new.__dict__.update(value.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 class Value:
@@ -69,7 +78,7 @@ class Data(Value):
     preds: tuple = ()  # (column, model ids) for columns holding predictions
 
     def with_cols(self, cols: ColumnSet, *, series: bool | None = None, deps=None) -> Data:
-        return replace(self, cols=cols, series=self.series if series is None else series,
+        return evolve(self, cols=cols, series=self.series if series is None else series,
                        deps=self.deps if deps is None else deps)
 
 
@@ -180,7 +189,7 @@ def with_deps(value: Value, deps) -> Value:
         return value
     if isinstance(value, Instance):
         return value
-    return replace(value, deps=value.deps | deps)
+    return evolve(value, deps=value.deps | deps)
 
 
 def data_in(value: Value):
