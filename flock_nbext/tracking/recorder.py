@@ -126,9 +126,8 @@ class Recorder:
 
     def _process(self, batch: list[Any]) -> bool:
         """Plan and write one batch; answer control items in order. True when the session closed."""
-        if not any(isinstance(item, Flush) for item in batch):
-            self._wait_for_idle()
         if not self._mlflow_ready:
+            self._wait_for_idle()  # importing mlflow holds the GIL for about a second
             self._guard("import", self._import_mlflow)
         ops: list[Op] = []
         for item in batch:
@@ -149,6 +148,7 @@ class Recorder:
                 self._answered(item)
             else:
                 stamp, record = item
+                self._wait_for_idle()
                 try:
                     ops += self.planner.plan(stamp, record)
                 except Exception as exc:
@@ -171,7 +171,7 @@ class Recorder:
         item.done.set()
 
     def _wait_for_idle(self) -> None:
-        """Let a running cell finish before taking the GIL for long (bounded; a flush cuts it short)."""
+        """Before each record and each write: let a running cell have the GIL (bounded; a flush cuts it short)."""
         deadline = time.monotonic() + MAX_DEFER_S
         while not self.idle.is_set() and not self._urgent and time.monotonic() < deadline:
             self.idle.wait(0.05)
@@ -223,6 +223,7 @@ class Recorder:
             self._spool_from(ops, 0, "the tracking store is unreachable")
             return
         for i, op in enumerate(ops):
+            self._wait_for_idle()
             if self._past_deadline():
                 self._spool_from(ops, i, "the kernel is shutting down")
                 return

@@ -30,6 +30,7 @@ class StoreWriter:
         self.tracking_uri = tracking_uri
         self.run_ids: dict[str, str] = {}
         self._experiment_ids: dict[str, str] = {}
+        self._run_experiments: dict[str, str] = {}
         self._client: Any = None
 
     @property
@@ -107,13 +108,16 @@ class StoreWriter:
         if op.get("parent_key") and parent is None:
             raise LookupError(f"parent run {op['parent_key']} was never created")
         if parent:
-            experiment_id = self.client.get_run(parent).info.experiment_id
+            if parent not in self._run_experiments:
+                self._run_experiments[parent] = self.client.get_run(parent).info.experiment_id
+            experiment_id = self._run_experiments[parent]
             tags["mlflow.parentRunId"] = parent
         else:
             experiment_id = self._experiment_id(op["experiment"])
         run = self.client.create_run(experiment_id, start_time=op.get("time_ms"), tags=tags,
                                      run_name=op.get("run_name"))
         self.run_ids[op["key"]] = run.info.run_id
+        self._run_experiments[run.info.run_id] = experiment_id
 
     def _attach_run(self, op: Op) -> None:
         self.run_ids[op["key"]] = op["run_id"]
@@ -135,15 +139,15 @@ class StoreWriter:
         params = [Param(k[:MAX_KEY], _cut(str(v), MAX_PARAM_VALUE)) for k, v in op["params"].items()]
         tags = [RunTag(k[:MAX_KEY], _cut(str(v), MAX_TAG_VALUE)) for k, v in op["tags"].items()]
         metrics = [Metric(k[:MAX_KEY], float(v), int(ts), int(step)) for k, v, ts, step in op["metrics"]]
-        for part in chunks(params, MAX_PARAMS_TAGS_PER_BATCH):
-            if part:
-                self.client.log_batch(run_id, params=part, synchronous=True)
-        for part in chunks(tags, MAX_PARAMS_TAGS_PER_BATCH):
-            if part:
-                self.client.log_batch(run_id, tags=part, synchronous=True)
-        for part in chunks(metrics, MAX_METRICS_PER_BATCH):
-            if part:
-                self.client.log_batch(run_id, metrics=part, synchronous=True)
+        # one call (one transaction) per 100 params + 100 tags + 800 metrics: MLflow's per-batch limits
+        param_parts = chunks(params, MAX_PARAMS_TAGS_PER_BATCH)
+        tag_parts = chunks(tags, MAX_PARAMS_TAGS_PER_BATCH)
+        metric_parts = chunks(metrics, MAX_METRICS_PER_BATCH - 2 * MAX_PARAMS_TAGS_PER_BATCH)
+        for i in range(max(len(param_parts), len(tag_parts), len(metric_parts))):
+            batch = {name: parts[i] for name, parts in (("params", param_parts), ("tags", tag_parts),
+                                                        ("metrics", metric_parts)) if i < len(parts) and parts[i]}
+            if batch:
+                self.client.log_batch(run_id, synchronous=True, **batch)
 
     def _log_text(self, op: Op) -> None:
         self.client.log_text(self._run_id(op), op["text"], op["path"])
