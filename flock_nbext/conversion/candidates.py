@@ -93,23 +93,7 @@ def _tree_plan(original: OriginalModel) -> Plan:
             why_not = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         build = None if why_not else (lambda b=backend: b.build(ensemble))
         out.append(Candidate(backend.name, build, "compiled", skip_reason=why_not))
-        if not why_not and _takes_option(backend, "accumulate"):
-            # float32 sums are faster; validation keeps them only where they stay within tolerance
-            out.append(Candidate(f"{backend.name} (float32 sums)",
-                                 lambda b=backend: b.build(ensemble, accumulate="float32"), "compiled"))
     return Plan([*out, _baseline_candidate(original)], ensemble=ensemble)
-
-
-def _takes_option(backend: Any, option: str) -> bool:
-    """Whether a backend's build() has a keyword `option` (variants are autotuned like strategies)."""
-    import importlib
-    import inspect
-
-    try:
-        impl = importlib.import_module(backend.module, "flock_nbext.conversion.backends")
-        return option in inspect.signature(impl.build).parameters
-    except Exception:
-        return False
 
 
 def _baseline_candidate(original: OriginalModel) -> Candidate:
