@@ -120,6 +120,10 @@ class TreeEnsemble:
 
     Input rules applied before any tree: values with |x| <= `zero_threshold` become 0
     (LightGBM), zeros of the features in `zero_as_missing` count as missing (NaN).
+
+    A binary classifier predicts class 1 when `post_scale * raw > label_margin`: 0 for libraries
+    that compare a float64 probability with 0.5, the margin below which a float32 sigmoid rounds
+    to exactly 0.5 for those that compare a float32 probability (XGBoost).
     """
 
     n_features: int
@@ -133,6 +137,7 @@ class TreeEnsemble:
     zero_threshold: float = 0.0
     zero_as_missing: frozenset[int] = field(default_factory=frozenset)
     categorical_rule: str = "truncate"
+    label_margin: float = 0.0  # binary: class 1 iff post_scale * raw > label_margin
     source: str = ""
 
     def __post_init__(self) -> None:

@@ -152,3 +152,26 @@ def test_float32_sums_are_offered_only_where_they_stay_within_tolerance():
     assert reason is not None and reason.startswith("float32 sums of 1000 trees may drift by")
     with pytest.raises(ConversionError, match="tree_ensemble_f32 does not apply: float32 sums"):
         f32.build(compiled_case("sklearn-gradient-boosting-1000-trees")[1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_binary_label_margin_follows_a_float32_sigmoid(backend):
+    """XGBoost says class 1 only once its float32 sigmoid exceeds 0.5: not for margins below 1.2e-7."""
+    tree = make_tree([0, -1, -1], [0.0, np.nan, np.nan], [1, -1, -1], [2, -1, -1], [False] * 3,
+                     [0.0, 1e-7, 2e-7])
+    margin = float(np.nextafter(np.float32(1.2318974e-07), np.float32(0)))
+    ensemble = TreeEnsemble(n_features=1, task="binary", n_outputs=1, base_score=np.zeros(1), trees=(tree,),
+                            post_transform="sigmoid", classes=np.array([0, 1]), label_margin=margin)
+    out = run_onnx(REGISTRY.get(backend).build(ensemble), np.array([[-1], [1]], dtype=np.float32))
+    np.testing.assert_array_equal(out["label"], [0, 1])
+
+
+def test_xgboost_intercept_is_read_exactly():
+    import xgboost as xgb
+
+    from flock_nbext.conversion.frontends import to_ir
+
+    X = np.random.default_rng(0).normal(size=(100, 2)).astype(np.float32)
+    model = xgb.XGBClassifier(n_estimators=2, max_depth=2, base_score=0.5).fit(X, (X[:, 0] > 0).astype(int))
+    ensemble = to_ir(model)
+    assert ensemble.base_score.tolist() == [0.0] and ensemble.label_margin > 0

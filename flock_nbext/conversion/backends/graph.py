@@ -147,11 +147,14 @@ def finish(b: GraphBuilder, lowered: NumericEnsemble, raw: str, graph_name: str,
         z = b.op("Add", raw, b.const(lowered.base_left.astype(np.float32).reshape(1, -1), "base_score"))
     post = ens.post_transform
     x_info = helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["N", ens.n_features])
+    label = None
     if ens.task == "binary" and ens.n_outputs == 1:
         if post != "sigmoid":
             raise ValueError(f"a one-output binary classifier needs a sigmoid, not {post!r}")
+        if ens.label_margin != 0:
+            flat = b.op("Reshape", z, b.const(np.array([-1]), "flat"))
+            label = b.op("Cast", b.op("Greater", flat, b.const(np.float32(ens.label_margin), "label_margin")), to=7)
         z = b.op("Concat", b.op("Neg", z), z, axis=1)
-        post = "sigmoid"
     out = {"none": lambda: z, "sigmoid": lambda: b.op("Sigmoid", z), "logistic_ova": lambda: b.op("Sigmoid", z),
            "softmax": lambda: b.op("Softmax", z, axis=1), "exp": lambda: b.op("Exp", z),
            "softplus": lambda: b.op("Softplus", z)}[post]()
@@ -159,7 +162,8 @@ def finish(b: GraphBuilder, lowered: NumericEnsemble, raw: str, graph_name: str,
         b.rename(out, "variable")
         outputs = [helper.make_tensor_value_info("variable", TensorProto.FLOAT, ["N", ens.n_outputs])]
         return b.model([x_info], outputs, graph_name, doc)
-    label = b.op("ArgMax", z, axis=1, keepdims=0)  # every transform here keeps the order of z
+    if label is None:
+        label = b.op("ArgMax", z, axis=1, keepdims=0)  # every transform here keeps the order of z
     b.rename(out, "probabilities")
     b.rename(label, "label")
     outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),

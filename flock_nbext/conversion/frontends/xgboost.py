@@ -9,6 +9,7 @@ the booster's margin on one row minus the IR's sum of leaves on that row.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
@@ -61,8 +62,37 @@ def convert(model: Any) -> TreeEnsemble:
         n_features=n_features, task=task, n_outputs=n_outputs, base_score=np.zeros(n_outputs),
         trees=tuple(trees), post_transform=post, classes=None if task == "regression" else np.asarray(classes),
         zero_as_missing=zero_missing, source=f"xgboost.{type(model).__name__}")
-    base = _measured_base(booster, draft, xgboost, end, gb["model"])
-    return TreeEnsemble(**{**draft.__dict__, "base_score": base})
+    measured = _measured_base(booster, draft, xgboost, end, gb["model"])
+    stated = _stated_base(params.get("base_score", ""), objective, n_outputs)
+    # the stated intercept is exact; the measured one carries float32 rounding of the leaf sum
+    base = stated if stated is not None and np.allclose(stated, measured, rtol=0, atol=1e-5) else measured
+    margin = _FLOAT32_SIGMOID_HALF if task == "binary" else 0.0
+    return dataclasses.replace(draft, base_score=base, label_margin=margin)
+
+
+# XGBoost predicts class 1 when its float32 sigmoid exceeds 0.5; at margins up to this value the
+# float32 sigmoid is exactly 0.5 (1 / (1 + expf(-x)) rounds to 0.5 below 1.2318974e-07).
+_FLOAT32_SIGMOID_HALF = float(np.nextafter(np.float32(1.2318974e-07), np.float32(0)))
+
+
+def _stated_base(text: str, objective: str, n_outputs: int) -> np.ndarray | None:
+    """The intercept in margin space from the JSON's base_score, for objectives whose link is known."""
+    try:
+        values = np.array([float(v) for v in text.strip("[]").split(",") if v.strip()], dtype=np.float32)
+    except ValueError:
+        return None
+    values = values.astype(np.float64)
+    if values.size == 1 and n_outputs > 1:
+        values = np.repeat(values, n_outputs)
+    if values.size != n_outputs:
+        return None
+    if objective in ("binary:logistic", "reg:logistic"):
+        if np.any((values <= 0) | (values >= 1)):
+            return None
+        return np.log(values / (1 - values))
+    if objective in _EXP:
+        return np.log(values) if np.all(values > 0) else None
+    return values
 
 
 def _booster_of(model: Any, xgboost):
