@@ -15,6 +15,7 @@ that is newer is refused too (upgrade flock). A fresh, empty database is created
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -34,8 +35,12 @@ FILES = "flock_artifact_files"
 TABLE_NAMES = (VERSION_TABLE, BLOBS, CHUNKS, FILES)
 
 
+@functools.lru_cache(maxsize=None)
 def build_metadata(version: int = LATEST) -> Any:
-    """The tables as they stand at schema `version` (each migration creates what it adds)."""
+    """The tables as they stand at schema `version` (each migration creates what it adds).
+
+    Cached: the same Table objects every time, so SQLAlchemy's compiled-statement cache hits.
+    """
     import sqlalchemy as sa
     from sqlalchemy.dialects import mssql, mysql
 

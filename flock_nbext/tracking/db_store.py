@@ -53,13 +53,14 @@ class _Engines:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._engines: dict[tuple[int, str], tuple[Any, list[bool]]] = {}
+        self._engines: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
 
-    def get(self, location: DatabaseLocation) -> tuple[Any, list[bool]]:
+    def get(self, location: DatabaseLocation) -> tuple[Any, list[Any]]:
+        """(engine, [schema checked?, monotonic time of the last stale-upload cleanup])."""
         key = (os.getpid(), location.url.render_as_string(hide_password=False))
         with self._lock:
             if key not in self._engines:
-                self._engines[key] = (_create_engine(location), [False])
+                self._engines[key] = (_create_engine(location), [False, -1e9])
             return self._engines[key]
 
 
@@ -121,12 +122,11 @@ class ArtifactStore:
         self.location = location
         self.display = location.display
         with self.errors("connect to"):
-            self.engine, self._checked = _ENGINES.get(location)
-        self._tables = db_schema.build_metadata()
+            self.engine, self._engine_state = _ENGINES.get(location)
+        self._tables = db_schema.build_metadata(db_schema.LATEST)
         self.blobs = self._tables.tables[db_schema.BLOBS]
         self.chunks = self._tables.tables[db_schema.CHUNKS]
         self.files = self._tables.tables[db_schema.FILES]
-        self._last_cleanup = 0.0
 
     # ---------------------------------------------------------------- errors and transactions
     @contextlib.contextmanager
@@ -163,11 +163,11 @@ class ArtifactStore:
             yield conn
 
     def check_schema(self) -> None:
-        if self._checked[0]:
+        if self._engine_state[0]:
             return
         with self.errors("open flock's artifact schema in"):
             db_schema.ensure_schema(self.engine, self.display)
-        self._checked[0] = True
+        self._engine_state[0] = True
 
     # ---------------------------------------------------------------- writing
     def put(self, local_file: str, key: str, *, run_id: str | None = None, model_id: str | None = None,
@@ -195,7 +195,7 @@ class ArtifactStore:
                 state="pending", path=key, created_at=now, updated_at=now)).inserted_primary_key[0]
 
     def _write_chunks(self, fh: Any, blob_id: int, key: str, chunk_size: int) -> StoredFile:
-        """Copy the file into chunk rows, one short transaction each, holding one chunk in memory."""
+        """Copy the file into chunk rows, one short transaction per CHUNKS_PER_COMMIT, one chunk in memory."""
         digest, size, seq, done = hashlib.sha256(), 0, 0, False
         with self.errors(f"write {key!r} to"):
             while not done:
@@ -210,7 +210,8 @@ class ArtifactStore:
                         conn.execute(self.chunks.insert().values(blob_id=blob_id, seq=seq, data=data))
                         seq += 1
                         del data
-                    conn.execute(self.blobs.update().where(self.blobs.c.id == blob_id).values(updated_at=_now()))
+                    if not done:  # heartbeat: a long upload is not mistaken for a crashed one
+                        conn.execute(self.blobs.update().where(self.blobs.c.id == blob_id).values(updated_at=_now()))
         return StoredFile(key, size, digest.hexdigest())
 
     def _publish(self, blob_id: int, stored: StoredFile, *, run_id: str | None, model_id: str | None) -> None:
@@ -248,8 +249,9 @@ class ArtifactStore:
             conn.execute(self.blobs.delete().where(self.blobs.c.id.in_(blob_ids)))
 
     def _maybe_cleanup(self) -> None:
-        if time.monotonic() - self._last_cleanup > 600:
-            self._last_cleanup = time.monotonic()
+        """At most every 10 minutes per process and database: drop uploads a crash left pending."""
+        if time.monotonic() - self._engine_state[1] > 600:
+            self._engine_state[1] = time.monotonic()
             with contextlib.suppress(DatabaseError):
                 self.cleanup_stale_uploads()
 
