@@ -35,7 +35,7 @@ FILES = "flock_artifact_files"
 TABLE_NAMES = (VERSION_TABLE, BLOBS, CHUNKS, FILES)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def build_metadata(version: int = LATEST) -> Any:
     """The tables as they stand at schema `version` (each migration creates what it adds).
 

@@ -167,3 +167,19 @@ def test_missing_table_is_named(fresh_location):
         DatabaseArtifactRepository(fresh_location).list_artifacts()
     _assert_clear(err, "flock_artifact_chunks", "missing")
     engine.dispose()
+
+
+def test_upgrade_command_brings_an_old_store_up_to_date(tmp_path):
+    import subprocess
+    import sys
+
+    location = f"sqlite:///{tmp_path / 'cli.db'}/{ROOT}"
+    engine = _engine(location)
+    db_schema.upgrade(engine, target=1)
+    proc = subprocess.run([sys.executable, "-m", "flock_nbext.tracking.db_schema", "upgrade", location],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"version {db_schema.LATEST}" in proc.stdout
+    with engine.connect() as conn:
+        assert db_schema.read_version(conn) == db_schema.LATEST
+    engine.dispose()
