@@ -79,6 +79,7 @@ class Recorder:
         self.idle = threading.Event()
         """Set while no cell runs (kernel hooks clear it): heavy work waits for it, up to MAX_DEFER_S."""
         self.idle.set()
+        self._wake = threading.Event()
         self._urgent = 0
         self._urgent_lock = threading.Lock()
         self._deadline: float | None = None
@@ -164,6 +165,7 @@ class Recorder:
         if isinstance(item, Close) and item.deadline is not None:
             self._deadline = item.deadline
         self.queue.put(item)
+        self._wake.set()
 
     def _answered(self, item: Flush) -> None:
         with self._urgent_lock:
@@ -173,8 +175,20 @@ class Recorder:
     def _wait_for_idle(self) -> None:
         """Before each record and each write: let a running cell have the GIL (bounded; a flush cuts it short)."""
         deadline = time.monotonic() + MAX_DEFER_S
-        while not self.idle.is_set() and not self._urgent and time.monotonic() < deadline:
-            self.idle.wait(0.05)
+        while not self.idle.is_set() and not self._urgent:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._wake.wait(remaining)  # set by cell_finished() and by every flush request
+            self._wake.clear()
+
+    def set_idle(self, idle: bool) -> None:
+        """Kernel hooks: a cell started (False) or ended (True)."""
+        if idle:
+            self.idle.set()
+            self._wake.set()
+        else:
+            self.idle.clear()
 
     def _import_mlflow(self) -> None:
         import mlflow  # noqa: F401  (about a second; here, never at %load_ext)

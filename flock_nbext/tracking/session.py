@@ -44,11 +44,11 @@ class TrackingSession:
 
     def cell_started(self) -> None:
         """A cell began (pre_run_cell): the recorder holds heavy work until it ends (max 10 s)."""
-        self._recorder.idle.clear()
+        self._recorder.set_idle(False)
 
     def cell_finished(self) -> None:
         """The cell ended (post_run_cell): the recorder may use the CPU now."""
-        self._recorder.idle.set()
+        self._recorder.set_idle(True)
 
     # -- waiting on the recorder -----------------------------------------------------------------
     def flush(self, timeout: float | None = 10.0) -> bool:
