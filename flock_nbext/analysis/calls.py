@@ -7,9 +7,10 @@ import re
 
 from .columns import ColumnSet
 from .scope import Frame, Scope
-from .sql import parse_query
+from .sql import QueryShape, parse_query
 from .values import (
     Bound,
+    Choice,
     ColumnNames,
     Const,
     Data,
@@ -78,10 +79,22 @@ def source_text(value: Value, node) -> str | None:
         return str(value.value)
     if isinstance(value, Unknown) and value.text and node is not None:
         return value.text
-    if isinstance(value, Instance) and value.kind == "file":
+    if isinstance(value, Instance) and value.kind in ("file", "file_text"):
         return value.attrs.get("_path")
     if node is not None:
         return ast.unparse(node)
+    return None
+
+
+def file_text(path: str | None, deps) -> Value:
+    """The text of a file read at run time (``open(p).read()``, ``Path(p).read_text()``): known by its path."""
+    return Instance("file_text", attrs={"_path": path}, deps=deps)
+
+
+def query_file_of(value: Value) -> str | None:
+    """The path of the file a query was read from, when it was (``read_sql(open("q.sql").read(), con)``)."""
+    if isinstance(value, Instance) and value.kind == "file_text":
+        return value.attrs.get("_path") or "<file>"
     return None
 
 
@@ -159,6 +172,8 @@ class CallMixin:
             return self.frame_method(recv, attr, node, args, recv_node)
         if isinstance(recv, Model):
             return self.model_method(recv, attr, node, args, recv_node)
+        if isinstance(recv, Choice):
+            return self.choice_method(recv, attr, node, args, recv_node)
         if isinstance(recv, Instance):
             return self.instance_method(recv, attr, node, args, recv_node)
         if isinstance(recv, ColumnNames):
@@ -180,6 +195,20 @@ class CallMixin:
             return self.call_method(recv.receiver, attr, node, args, None)
         return self.generic_result(node, args, recv)
 
+    def choice_method(self, choice: Choice, attr: str, node, args: Args, recv_node) -> Value:
+        """A method of one of several models: analysed for each; fits train each, predictions are any's."""
+        results = [self.call_method(option, attr, node, args, None) for option in choice.options]
+        preds = [r for r in results if isinstance(r, Pred)]
+        if len(preds) == len(results):
+            return Pred(frozenset().union(*(p.models for p in preds)), choice.deps | args.deps)
+        trained = Choice.of(*results)
+        if trained is not None:
+            if isinstance(recv_node, ast.Name) and isinstance(trained, Choice) and \
+                    [o.id for o in trained.options] != [o.id for o in choice.options]:
+                self.rebind(recv_node, trained, node)  # refitted elsewhere: the name holds the new entries
+            return trained
+        return results[-1]
+
     # -- fallbacks --------------------------------------------------------------------------------
     def generic_result(self, node, args: Args, receiver: Value | None = None) -> Value:
         """A call nothing knows: predictions and data flow through, columns become unknown."""
@@ -191,6 +220,8 @@ class CallMixin:
         deps = args.deps | (receiver.deps if receiver is not None else frozenset())
         preds = [v for value in values for v in data_in(value) if isinstance(v, Pred)]
         if preds:
+            if len(preds) == 1:  # np.ravel(p), np.round(p): the same predictions
+                return Pred(preds[0].models, deps, preds[0].inputs)
             return Pred(frozenset().union(*(p.models for p in preds)), deps)
         datas = [v for value in values for v in data_in(value) if isinstance(v, Data)]
         if len(datas) == 1 and datas[0].series:  # re.search(p, s), f(s): computed from the same column
@@ -328,6 +359,8 @@ class CallMixin:
                 return self.call_function(method, node, args, bound_self=inst)
         if kind == "bunch":
             return Unknown(node=node, deps=inst.deps)
+        if kind == "file" and attr in ("read", "read_text"):  # open("q.sql").read(): the file's text
+            return file_text(inst.attrs.get("_path"), inst.deps | args.deps)
         return self.generic_result(node, args, None if kind in ("loss_value", "history") else inst)
 
     def connection_method(self, inst: Instance, attr: str, node, args: Args, recv_node) -> Value:
@@ -341,7 +374,8 @@ class CallMixin:
                 return inst
             text = source_text(query, args.node([0, "sql"]))
             sid, columns = self.add_sql_source(text, node,
-                                               function=f"{inst.qualname}.{attr}" if inst.qualname else attr)
+                                               function=f"{inst.qualname}.{attr}" if inst.qualname else attr,
+                                               query_file=query_file_of(query))
             inst.attrs["_source"] = sid
             inst.attrs["_columns"] = columns
             if attr in ("sql", "query"):  # duckdb relation: a DataFrame-like result
@@ -356,11 +390,11 @@ class CallMixin:
                         inst.deps | (frozenset([sid]) if sid else frozenset()))
         return Unknown(node=node, deps=inst.deps | args.deps)
 
-    def add_sql_source(self, text: str | None, node, function: str):
-        shape = parse_query(text or "")
+    def add_sql_source(self, text: str | None, node, function: str, query_file: str | None = None):
+        shape = parse_query(text or "") if query_file is None else QueryShape((), None, parsed=False)
         sid = self.store.add_source(kind="sql", source=text or self.text(node), tables=shape.tables,
                                     columns=shape.columns, var=self.var_for(node), pos=self.pos(node),
-                                    cell_key=self.cell_key)
+                                    cell_key=self.cell_key, query_file=query_file)
         self.add_site("sql", node, sid, function)
         return sid, shape.columns
 

@@ -47,6 +47,16 @@ class ColumnSet:
     def positional(cls, text: str) -> ColumnSet:
         return cls(POSITIONAL, (), text)
 
+    def positional_within(self, text: str) -> ColumnSet:
+        """A positional selection (``a[:, 0]``) of this set: which columns is not known, but when this set
+        names its columns, the selection is made from (some of) them, which a column built from it keeps."""
+        return ColumnSet(POSITIONAL, tuple(self.source_names()) if self.kind == COLUMNS else (), text)
+
+    def origin_names(self) -> list[str]:
+        """Source columns a value built from this set comes from: named ones, or those a positional
+        selection was made within; [] when not named."""
+        return self.source_names() if self.kind in (COLUMNS, POSITIONAL) else []
+
     @classmethod
     def unknown(cls, why: str) -> ColumnSet:
         return cls(UNKNOWN, (), why)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 SCHEMA = "flock.lineage/1"
-_MODEL_EXTRA = ("steps", "estimator", "estimators")
+_MODEL_EXTRA = ("steps", "estimator", "estimators", "cross_validated")
 
 
 def model_visible(rec: dict) -> bool:
@@ -19,7 +19,7 @@ def _public(rec: dict, keys) -> dict:
 
 
 def source_json(rec: dict, place: Callable) -> dict:
-    out = _public(rec, ("id", "kind", "source", "tables", "columns", "var"))
+    out = _public(rec, ("id", "kind", "source", "tables", "columns", "var", "query_file"))
     out.update(place(rec["_pos"]))
     return out
 

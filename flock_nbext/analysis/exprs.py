@@ -13,6 +13,7 @@ import posixpath
 from .scope import BUILTIN_NAMES, Scope
 from .values import (
     Bound,
+    Choice,
     ColumnNames,
     Const,
     Data,
@@ -246,6 +247,9 @@ class ExpressionMixin:
         datas = [v for v in (left, right) if isinstance(v, Data)]
         if datas:
             return self.data_arith(datas, deps)
+        for value in (left, right):  # 2 * precision * recall / (precision + recall): still that model's curve
+            if isinstance(value, Metric):
+                return with_deps(value, deps)
         if isinstance(left, Unknown) and isinstance(right, Const) and isinstance(right.value, str) and left.text:
             if isinstance(op, ast.Add):
                 return Unknown(left.text + right.value, deps)
@@ -297,6 +301,9 @@ class ExpressionMixin:
         body, orelse = self.ev(node.body), self.ev(node.orelse)
         if isinstance(test, Const):
             return body if test.value else orelse
+        choice = Choice.of(body, orelse)  # RF() if use_rf else LR(): either model
+        if isinstance(choice, Choice):
+            return choice
         if isinstance(body, (Const, Unknown)) and not isinstance(orelse, (Const, Unknown)):
             return orelse
         return body

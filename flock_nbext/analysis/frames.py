@@ -11,9 +11,11 @@ import ast
 from dataclasses import replace
 
 from .columns import ALL_EXCEPT, COLUMNS, ColumnSet
-from .values import Bound, ColumnNames, Const, Data, Function, Instance, Pred, Seq, Unknown, Value, with_deps
+from .values import Bound, ColumnNames, Const, Data, Function, Instance, Pred, Seq, Unknown, Value, evolve, with_deps
 
 AXIS_COLUMNS = (1, "columns")
+ACCESSORS = frozenset({"str", "dt", "cat", "sparse"})
+SERIES_ONLY = frozenset({"name", "dtype"})  # Series attributes; on a DataFrame these names are columns
 
 
 def _names(value: Value):
@@ -46,6 +48,8 @@ class FrameMixin:
     # -- attributes -------------------------------------------------------------------------------
     def frame_attribute(self, data: Data, attr: str, node) -> Value:
         role = self.kb.frame_attributes.get(attr)
+        if attr in ACCESSORS:
+            return evolve(data, accessor=True)
         if attr in ("values", "array"):
             return replace(data, array=True)
         if role == "rows":
@@ -56,6 +60,8 @@ class FrameMixin:
             return Bound(data, attr, self.text(node.value), data.deps)
         if role == "unknown_columns":
             return data.with_cols(ColumnSet.unknown(f"{attr} of the data"))
+        if attr in SERIES_ONLY and not data.series:  # df.name is the column "name"; s.name is not
+            return data.with_cols(data.cols.select([attr]), series=True)
         if role == "opaque" or attr.startswith("_") or attr in self.kb.frame_methods:
             return Unknown(node=node, deps=data.deps)
         if data.series:  # df.date.dt.month, s.str.len: a property of the same column
@@ -71,7 +77,7 @@ class FrameMixin:
                 cols_node = slice_node.elts[1]
                 if _is_full_slice(cols_node):
                     return with_deps(data, deps)
-                return data.with_cols(ColumnSet.positional(self.text(node)), series=_is_int_index(cols_node),
+                return data.with_cols(data.cols.positional_within(self.text(node)), series=_is_int_index(cols_node),
                                       deps=deps)
             return with_deps(data, deps)
         if indexer == "loc":
@@ -87,6 +93,8 @@ class FrameMixin:
                 return self.select_columns(data, cols_key, cols_node, node, deps)
             return with_deps(data, deps)
         # plain [] on a DataFrame/Series/array
+        if data.accessor:  # s.str[0]: a part of each value of the same column
+            return Data(data.sources, data.cols, data.series, deps, data.array, data.preds)
         if (data.array or data.series) and not isinstance(slice_node, ast.Tuple):
             return with_deps(data, deps)  # X[idx], s[0], s[mask]: rows of an array, tensor or Series
         if isinstance(slice_node, ast.Tuple):
@@ -94,7 +102,7 @@ class FrameMixin:
             if len(elts) == 2 and _is_full_slice(elts[1]):
                 return with_deps(data, deps)
             if len(elts) >= 2:
-                return data.with_cols(ColumnSet.positional(self.text(node)), series=_is_int_index(elts[1]),
+                return data.with_cols(data.cols.positional_within(self.text(node)), series=_is_int_index(elts[1]),
                                       deps=deps)
         return self.select_columns(data, key, slice_node, node, deps)
 
@@ -144,12 +152,37 @@ class FrameMixin:
         return ColumnNames(ColumnSet.positional(self.text(node)), names.deps | key.deps)
 
     # -- writes -------------------------------------------------------------------------------------
+    def origins_of(self, value: Value) -> list[str]:
+        """Source columns a new column made from ``value`` derives from.
+
+        For predictions of a model (``df["score"] = -iso.score_samples(df[cols])``) those of the model's
+        input, or when the input does not name them, of the data the model was trained on.
+        """
+        if isinstance(value, Data):
+            return value.cols.origin_names()
+        if isinstance(value, Pred):
+            if isinstance(value.inputs, Data) and value.inputs.cols.origin_names():
+                return value.inputs.cols.origin_names()
+            names = []
+            for mid in sorted(value.models):
+                rec = self.store.models.get(mid)
+                features = rec["training_data"]["features"] if rec else {}
+                names.extend(features.get("columns", ()))
+            return list(dict.fromkeys(names))
+        return []
+
+    @staticmethod
+    def sources_of(value: Value) -> frozenset:
+        if isinstance(value, Data):
+            return value.sources
+        if isinstance(value, Pred) and isinstance(value.inputs, Data):
+            return value.inputs.sources
+        return frozenset()
+
     def set_column(self, frame_node, data: Data, key: Value, value: Value, stmt, slice_node=None) -> None:
         """``df["new"] = expr``: the frame gains a column derived from ``expr``'s columns."""
-        from_cols = ()
-        if isinstance(value, Data) and value.cols.kind == COLUMNS:
-            from_cols = value.cols.source_names()
-        sources = data.sources | (value.sources if isinstance(value, Data) else frozenset())
+        from_cols = self.origins_of(value)
+        sources = data.sources | self.sources_of(value)
         names = _names(key)
         cols = data.cols
         if names is not None and not (isinstance(key, Const) and isinstance(key.value, int)):
@@ -239,6 +272,13 @@ class FrameMixin:
     def frame_method(self, data: Data, attr: str, node: ast.Call, args, receiver_node) -> Value:
         role = self.kb.frame_methods.get(attr, "rows")
         deps = data.deps | args.deps
+        if data.accessor:  # s.str.count("!"), s.str.split(",", expand=True), s.dt.strftime(...): same column
+            others = [v for v in args.values() if isinstance(v, Data)]
+            sources = data.sources.union(*(o.sources for o in others))
+            cols = data.cols
+            if others and cols.kind == COLUMNS and all(o.cols.kind == COLUMNS for o in others):
+                cols = ColumnSet.of(list(cols.source_names()) + [n for o in others for n in o.cols.source_names()])
+            return Data(sources, cols, data.series, deps, data.array, data.preds)
         inplace = const_true(args.kw("inplace"))
         result = self._frame_method(data, attr, role, node, args, deps, receiver_node)
         if attr in ("to_numpy", "numpy", "toarray", "todense", "float", "double", "long") and isinstance(result, Data):
@@ -276,8 +316,7 @@ class FrameMixin:
                     continue
                 if isinstance(value, Function):  # assign(x=lambda d: d.a / d.b)
                     value = self.call_function(value, node, _single_arg(self, data))
-                from_cols = value.cols.source_names() if isinstance(value, Data) and value.cols.kind == COLUMNS else ()
-                cols = cols.add(name, from_cols)
+                cols = cols.add(name, self.origins_of(value))
             return data.with_cols(cols, deps=deps)
         if role == "insert":
             name, value = args.pos(1) or args.kw("column"), args.pos(2) or args.kw("value")

@@ -19,10 +19,11 @@ from .literals import LiteralMixin
 from .models import ModelMixin
 from .records import LineageStore
 from .roles import RoleMixin
-from .scope import Frame, Loop, Scope
+from .scope import Binding, Frame, Loop, Scope
 from .training import TrainingMixin
 from .values import (
     Bound,
+    Choice,
     ColumnNames,
     Const,
     Data,
@@ -66,6 +67,7 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         self.functions_defined: list[Function] = []
         self._unroll_depth = 0
         self.mutated: set[str] = set()
+        self._rebinding = False  # a mutation is being written: the name keeps its aliases
         self.errors: list[tuple] = []
         self.inline_budget = INLINE_BUDGET  # (cell, line, error) of statements the analyzer failed on
 
@@ -136,6 +138,8 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         self.assign_target = self.assign_value = None
         for target in stmt.targets:
             self.assign(target, value, stmt)
+            if isinstance(target, ast.Name) and isinstance(stmt.value, ast.Name) and isinstance(value, Data):
+                self.scope.alias(target.id, stmt.value.id)  # X = df: the same frame under two names
 
     def stmt_AnnAssign(self, stmt) -> None:
         if stmt.value is not None:
@@ -203,8 +207,35 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         if isinstance(test, Const) and not isinstance(test.value, (list, dict)):
             self.exec_block(stmt.body if test.value else stmt.orelse)
             return
+        if not stmt.orelse:
+            self.exec_block(stmt.body)
+            return
+        scope = self.scope
+        before = dict(scope.vars)
         self.exec_block(stmt.body)
+        after_body, scope.vars = scope.vars, dict(before)
         self.exec_block(stmt.orelse)
+        scope.vars = self.merge_branches(before, after_body, scope.vars)
+
+    @staticmethod
+    def merge_branches(before: dict, body: dict, orelse: dict) -> dict:
+        """Bindings after ``if/else`` with an undetermined test.  A name bound to a model in each branch
+        holds either (a Choice, so a later fit trains both); otherwise the else branch's binding wins,
+        and a name only the body binds keeps the body's, as when the branches ran one after the other."""
+        merged = dict(orelse)
+        for name, binding in body.items():
+            other = orelse.get(name)
+            previous = before.get(name)
+            if other is None or other is previous:
+                if binding is not previous:
+                    merged[name] = binding
+                continue
+            if binding is other:
+                continue
+            choice = Choice.of(binding.value, other.value)
+            if isinstance(choice, Choice):
+                merged[name] = Binding(choice, other.node)
+        return merged
 
     def stmt_While(self, stmt) -> None:
         self.ev(stmt.test)
@@ -314,6 +345,8 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
     def element_of(self, iterable: Value, node) -> Value:
         """What a loop variable holds when the loop is analysed once."""
         if isinstance(iterable, TrainSet):
+            if iterable.parts is not None:  # for cat, cont, yb in loader / batch["x"]
+                return with_deps(iterable.parts, iterable.deps)
             return Seq((iterable.features or Unknown(), iterable.label or Unknown()), "tuple", deps=iterable.deps)
         if isinstance(iterable, Instance) and iterable.kind == "folds":
             rows = Instance("rows", attrs={}, deps=iterable.deps)
@@ -379,6 +412,8 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
             self.assign(elt, item, stmt)
 
     def bind_name(self, name: str, value: Value, stmt) -> None:
+        if not self._rebinding and self.scope.aliases:
+            self.scope.unalias(name)
         node = self.store.add_var(name, self.pos(stmt), value.deps)
         if isinstance(value, Model):
             self.name_model(value.id, name)
@@ -392,7 +427,14 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         if isinstance(target, ast.Name):
             self.mutated.add(target.id)
         if isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)):
-            self.assign(target, value, stmt)
+            saved, self._rebinding = self._rebinding, True
+            try:
+                self.assign(target, value, stmt)
+                if isinstance(target, ast.Name):  # df2["x"] = ... after df2 = df: df has the column too
+                    for other in self.scope.aliases_of(target.id):
+                        self.bind_name(other, value, stmt)
+            finally:
+                self._rebinding = saved
 
     def assign_subscript(self, target: ast.Subscript, value: Value, stmt) -> None:
         base = self.ev(target.value)
@@ -400,6 +442,9 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         if isinstance(value, Pred) and not isinstance(base, Data):  # oof[val_idx] = model.predict(...)
             models = value.models | (base.models if isinstance(base, Pred) else frozenset())
             self.rebind(target.value, Pred(models, base.deps | value.deps), stmt)
+            return
+        if isinstance(value, Metric) and not isinstance(base, (Data, Instance)) and not isinstance(key, Const):
+            self.rebind(target.value, with_deps(value, base.deps), stmt)  # fpr[i], tpr[i], _ = roc_curve(...)
             return
         if isinstance(base, Bound) and isinstance(base.receiver, Data) and base.attr == "loc" \
                 and isinstance(target.slice, ast.Tuple) and len(target.slice.elts) == 2:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from .calls import Args, source_text
+from .calls import Args, file_text, source_text
 from .columns import ColumnSet
 from .values import ColumnNames, Const, Instance, Seq, Unknown, Value, make_seq, seq_items
 
@@ -115,6 +115,8 @@ class LiteralMixin:
                     return Unknown(node=node, deps=args.deps)
             if attr == "format":
                 return Unknown(re.sub(r"\{[^{}]*\}", "{?}", value), recv.deps | args.deps)
+            if attr == "read_text":  # Path("q.sql").read_text(): the file's text
+                return file_text(value, recv.deps | args.deps)
             if attr in ("joinpath",) and all(isinstance(a, Const) for a in args.positional):
                 return Const(posixpath.join(value, *[str(a.value) for a in args.positional]), recv.deps)
             return Unknown(node=node, deps=recv.deps | args.deps)

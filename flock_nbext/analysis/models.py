@@ -9,6 +9,7 @@ user fits and predicts with.  What is written inside a wrapper is reported with 
 
 from __future__ import annotations
 
+import ast
 import re
 
 from .values import Const, Data, Instance, Klass, Model, Seq, Unknown, Value, data_in
@@ -20,18 +21,37 @@ _FORMULA_FUNCS = {"C", "np", "log", "exp", "sqrt", "I", "Q", "center", "standard
 _WRAPPER_ARGS = {"steps", "estimators", "transformers", "transformer_list", "estimator", "base_estimator"}
 
 
+def _element_nodes(value: Seq, node) -> list:
+    """The AST node of each item of a list/tuple/dict literal (None where the literal does not say)."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) == len(value.items) and \
+            not any(isinstance(e, ast.Starred) for e in node.elts):
+        return list(node.elts)
+    if isinstance(node, ast.Dict) and None not in node.keys and len(node.values) == len(value.items):
+        return list(node.values)
+    return [None] * len(value.items)
+
+
 def to_json_value(value: Value, node, text):
-    """A hyperparameter as reported: the resolved literal, or the source text when computed."""
+    """A hyperparameter as reported: the resolved literal, or the source text when computed.
+
+    Inside a list or dict literal only the computed items become text
+    (``metrics=["accuracy", AUC(name="auc")]`` stays a list of two).
+    """
     if node is None and isinstance(value, Unknown) and value.text:
         return value.text
     if isinstance(value, Const):
         return _jsonable(value.value)
-    if isinstance(value, Seq) and value.kind == "dict" and value.keys and all(isinstance(k, Const) for k in value.keys):
-        return {str(k.value): to_json_value(v, None, text) for k, v in zip(value.keys, value.items, strict=False)}
-    if isinstance(value, Seq) and value.kind in ("list", "tuple") and node is None:
-        return [to_json_value(v, None, text) for v in value.items]
+    if isinstance(value, Seq) and value.kind == "dict" and value.keys and \
+            all(isinstance(k, Const) for k in value.keys):
+        nodes = _element_nodes(value, node)
+        return {str(k.value): to_json_value(v, n, text) for k, v, n in zip(value.keys, value.items, nodes, strict=False)}
+    if isinstance(value, Seq) and value.kind in ("list", "tuple"):
+        nodes = _element_nodes(value, node)
+        return [to_json_value(v, n, text) for v, n in zip(value.items, nodes, strict=False)]
     if node is not None:
         return text(node)
+    if isinstance(value, Instance) and isinstance(value.attrs.get("_ctor"), ast.AST):
+        return text(value.attrs["_ctor"])  # an object built inside a literal: its constructor call
     return getattr(value, "text", None) or "<computed>"
 
 

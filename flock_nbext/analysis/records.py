@@ -51,7 +51,8 @@ class LineageStore:
         self._by_cell.setdefault(cell_key, []).append((collection, rid))
 
     # -- records ------------------------------------------------------------------------------
-    def add_source(self, *, kind: str, source: str, tables, columns, var, pos: Pos, cell_key) -> str:
+    def add_source(self, *, kind: str, source: str, tables, columns, var, pos: Pos, cell_key,
+                   query_file: str | None = None) -> str:
         """A new data source; reading the same (kind, source) again reuses its record."""
         rid = self._source_index.get((kind, source))
         if rid is not None and rid in self.sources:
@@ -65,6 +66,8 @@ class LineageStore:
         self.sources[rid] = {"id": rid, "kind": kind, "source": source, "tables": list(tables),
                              "columns": None if columns is None else list(columns), "var": var,
                              "_pos": pos, "_cell": cell_key}
+        if query_file is not None:
+            self.sources[rid]["query_file"] = query_file
         self._created("sources", rid, cell_key)
         self.graph.add_node(rid, kind="source", label=source, _pos=pos)
         self.touch("sources", rid)

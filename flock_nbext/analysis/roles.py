@@ -2,13 +2,59 @@
 
 from __future__ import annotations
 
+import ast
 import posixpath
 from dataclasses import replace
 
-from .calls import _EXTENSION_KIND, source_text
+from .calls import _EXTENSION_KIND, query_file_of, source_text
 from .columns import ColumnSet
 from .sql import parse_query
 from .values import Const, Data, Instance, Pred, Seq, TrainSet, Unknown, Value, with_deps
+
+
+_LABEL_NAMES = frozenset({"y", "yb", "y_batch", "target", "targets", "label", "labels", "tgt", "ys"})
+
+
+def _item_name(node) -> str:
+    """The name an item of a returned tuple is known by: ``self.y[i]`` -> y, ``torch.tensor(lab[i])`` -> lab."""
+    while node is not None:
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and not node.args:  # self.y[i].float()
+                node = node.func.value
+            else:
+                node = node.args[0] if node.args else None
+        elif isinstance(node, ast.Attribute):
+            return node.attr
+        elif isinstance(node, ast.Name):
+            return node.id
+        else:
+            return ""
+    return ""
+
+
+def _returned_names(func: ast.AST, count: int) -> list[str]:
+    """Names of the items of the tuple a function returns (its last ``return a, b, c`` of that size)."""
+    names: list[str] = []
+    for sub in ast.walk(func):
+        if isinstance(sub, ast.Return) and isinstance(sub.value, (ast.Tuple, ast.List)) \
+                and len(sub.value.elts) == count:
+            names = [_item_name(e) for e in sub.value.elts]
+    return names
+
+
+def _label_position(names) -> int:
+    """Which item of a dataset's sample is the target: named y/target/label..., else the last."""
+    lowered = [n.lower() for n in names]
+    for i, name in enumerate(lowered):
+        if name in _LABEL_NAMES or "label" in name or "target" in name:
+            return i
+    return max(len(names), 2) - 1 if names else 1
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _first_data(values):
@@ -38,7 +84,10 @@ class RoleMixin:
         columns = None
         tables: tuple = ()
         site_kind = "read"
-        if kind == "sql":
+        query_file = query_file_of(value) if kind == "sql" else None
+        if query_file is not None:  # the query lives in a file read at run time: tables and columns unknown
+            site_kind = "sql"
+        elif kind == "sql":
             site_kind = "sql"
             schema = args.kw(entry.get("schema")) if entry.get("schema") else None
             if isinstance(schema, Const) and schema.value:
@@ -57,9 +106,14 @@ class RoleMixin:
                 if wanted is not None:
                     columns = tuple(wanted)
         sid = self.store.add_source(kind=kind, source=text, tables=tables, columns=columns,
-                                    var=self.var_for(node), pos=self.pos(node), cell_key=self.cell_key)
+                                    var=self.var_for(node), pos=self.pos(node), cell_key=self.cell_key,
+                                    query_file=query_file)
         self.add_site(site_kind, node, sid, entry.name)
         cols = ColumnSet.of(columns) if columns else ColumnSet.all()
+        index = _names(args.kw("index_col")) if args.kw("index_col") is not None else None
+        written = _as_list(getattr(args.kw("index_col"), "value", None))
+        if index and all(isinstance(v, str) for v in written):  # index_col="id": not a data column (as set_index)
+            cols = cols.drop(index)
         return Data(frozenset([sid]), cols, False, frozenset([sid]) | args.deps)
 
     def role_frame(self, entry, node, args) -> Value:
@@ -182,7 +236,8 @@ class RoleMixin:
         if isinstance(inner, Instance) and inner.kind == "user" and inner.klass is not None:
             inner = self.dataset_items(inner, node)
         if isinstance(inner, TrainSet):
-            return TrainSet(inner.features, inner.label, inner.options + options, inner.deps | args.deps)
+            return TrainSet(inner.features, inner.label, inner.options + options, inner.deps | args.deps,
+                            inner.parts)
         if isinstance(inner, Data):
             return TrainSet(inner, None, options, args.deps)
         return TrainSet(None, None, options, args.deps)
@@ -198,9 +253,18 @@ class RoleMixin:
         args.positional.append(Unknown("index"))
         args.pos_nodes.append(None)
         item = self.call_function(getitem, node, args, bound_self=dataset)
-        items = self.seq_of(item)
+        if isinstance(item, Seq) and item.kind == "dict" and item.keys:  # {"x": ..., "target": ...}
+            names = [str(k.value) if isinstance(k, Const) else "" for k in item.keys]
+            items = list(item.items)
+        else:
+            items = self.seq_of(item)
+            names = _returned_names(getitem.node, len(items)) if items else []
         if items and len(items) >= 2:
-            return TrainSet(items[0], items[1], (), item.deps)
+            at = _label_position(names)
+            features = [v for i, v in enumerate(items) if i != at]
+            X = features[0] if len(features) == 1 else self.combine_values(features, axis=1, deps=item.deps)
+            parts = item if len(items) > 2 or item.kind == "dict" else None
+            return TrainSet(X, items[at], (), item.deps, parts)
         if isinstance(item, Data):
             return TrainSet(item, None, (), item.deps)
         return dataset
@@ -266,9 +330,6 @@ class RoleMixin:
         return Unknown(node=node, deps=args.deps)
 
     role_torch_base = role_opaque
-
-    def role_cv_train(self, entry, node, args) -> Value:
-        return Unknown(node=node, deps=args.deps)
 
     def role_path_join(self, entry, node, args) -> Value:
         parts = []

@@ -25,6 +25,7 @@ class Scope:
         self.function = function
         self.star_imports: list[str] = []
         self.globals_declared: set[str] = set()
+        self.aliases: dict[str, set[str]] = {}  # names bound to the same mutable frame (df2 = df)
 
     def module(self) -> Scope:
         scope = self
@@ -44,6 +45,21 @@ class Scope:
     def bind(self, name: str, value: Value, node: str | None) -> None:
         target = self.module() if name in self.globals_declared else self
         target.vars[name] = Binding(value, node)
+
+    def alias(self, name: str, other: str) -> None:
+        """``name = other``: both names now refer to one object; mutating one changes the other."""
+        self.unalias(name)
+        group = self.aliases.setdefault(other, {other})
+        group.add(name)
+        self.aliases[name] = group
+
+    def unalias(self, name: str) -> None:
+        group = self.aliases.pop(name, None)
+        if group is not None:
+            group.discard(name)
+
+    def aliases_of(self, name: str) -> list[str]:
+        return sorted(n for n in self.aliases.get(name, ()) if n != name)
 
     def star_modules(self) -> list[str]:
         out: list[str] = []

@@ -14,6 +14,7 @@ from dataclasses import replace
 from .columns import ColumnSet
 from .models import to_json_value
 from .values import (
+    Choice,
     ColumnNames,
     Const,
     Data,
@@ -134,7 +135,7 @@ class TrainingMixin:
         return Metric(rid, deps | {rid})
 
     # -- training functions ---------------------------------------------------------------------------
-    def role_train(self, entry, node, args) -> Value:
+    def role_train(self, entry, node, args, *, cv=False) -> Value:
         params_spec, data_spec = entry.get("params"), entry.get("data")
         params = args.get(params_spec)
         hyper = {}
@@ -151,16 +152,24 @@ class TrainingMixin:
             if isinstance(value, Const) and not isinstance(value.value, (list, dict, tuple)):
                 hyper[name] = to_json_value(value, args.kw_nodes.get(name), self.text)
         model = self.new_model(entry.get("class"), node, hyper, "booster", args.deps)
-        return self.record_fit(model, args.get(data_spec), None, node, args.deps, function=entry.name)
+        return self.record_fit(model, args.get(data_spec), None, node, args.deps, function=entry.name, cv=cv)
+
+    def role_cv_train(self, entry, node, args) -> Value:
+        """``lgb.cv`` / ``xgb.cv``: boosters trained on the folds (one model entry, ``cross_validated``);
+        what they return is the metric history of that model."""
+        model = self.role_train(entry, node, args, cv=True)
+        self.store.models[model.id]["cross_validated"] = True
+        return self.record_metric(entry.name, node, [], args.deps, models=[model.id])
 
     def role_cv_eval(self, entry, node, args) -> Value:
         est = args.get([0, "estimator"])
         X, y = args.get([1, "X"]), args.get([2, "y"])
         models = []
-        if isinstance(est, Model):
-            trained = self.record_fit(est, X, y, node, args.deps, cv=True,
-                                      receiver=self.text(args.node([0, "estimator"])))
-            models.append(trained.id)
+        for option in (est.options if isinstance(est, Choice) else (est,)):
+            if isinstance(option, Model):
+                trained = self.record_fit(option, X, y, node, args.deps, cv=True,
+                                          receiver=self.text(args.node([0, "estimator"])))
+                models.append(trained.id)
         if entry.get("produces") == "predict":
             return Pred(frozenset(models), args.deps)
         return self.record_metric(entry.name, node, [], args.deps, models=models)
@@ -180,7 +189,8 @@ class TrainingMixin:
             return self.fit_method(model, rec, attr, node, args, recv_node, receiver, deps)
         if attr in PREDICT_METHODS:
             self.add_site("predict", node, model.id, f"{cls}.{attr}", receiver=receiver)
-            return Pred(frozenset([model.id]), deps)
+            X = args.get([0, "X"])
+            return Pred(frozenset([model.id]), deps, X if isinstance(X, Data) else None)
         if attr in ("score", "evaluate", "evaluate_generator"):
             function = "keras.Model.evaluate" if rec["_role"] == "keras" and attr != "score" else f"{cls}.{attr}"
             return self.record_metric(function, node, [], deps, models=[model.id])
@@ -232,7 +242,8 @@ class TrainingMixin:
     def model_call(self, model: Model, node, args) -> Value:
         """``model(xb)``: a forward pass (torch/keras); its input is what the model trains on."""
         rec = self.record(model)
-        data = next((v for v in args.positional if isinstance(v, Data)), None)
+        datas = [v for v in args.positional if isinstance(v, Data)]
+        data = datas[0] if len(datas) == 1 else (self.combine_values(datas, axis=1) if datas else None)
         if rec is not None and data is not None and "_forward" not in rec:
             rec["_forward"] = data
         if rec is not None and data is None and args.positional and rec["_role"] == "keras":

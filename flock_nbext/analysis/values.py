@@ -76,6 +76,7 @@ class Data(Value):
     deps: frozenset = frozenset()
     array: bool = False  # a numpy array or tensor: [i] selects rows, not a column
     preds: tuple = ()  # (column, model ids) for columns holding predictions
+    accessor: bool = False  # s.str / s.dt / s.cat: methods work element-wise on the same column
 
     def with_cols(self, cols: ColumnSet, *, series: bool | None = None, deps=None) -> Data:
         return evolve(self, cols=cols, series=self.series if series is None else series,
@@ -104,11 +105,34 @@ class Model(Value):
 
 
 @dataclass(frozen=True, eq=False)
+class Choice(Value):
+    """One of several models, chosen by a condition the code does not determine
+    (``if cfg.model == "rf": model = RF() else: model = LR()``): a fit trains each of them."""
+
+    options: tuple  # Model values, distinct ids
+    deps: frozenset = frozenset()
+
+    @staticmethod
+    def of(*values) -> Value | None:
+        """The choice among model values, or None when they are not all models."""
+        options = []
+        for value in values:
+            items = value.options if isinstance(value, Choice) else (value,)
+            if not all(isinstance(i, Model) for i in items):
+                return None
+            options.extend(i for i in items if all(i.id != o.id for o in options))
+        if len(options) < 2:
+            return options[0] if options else None
+        return Choice(tuple(options), frozenset().union(*(v.deps for v in values)))
+
+
+@dataclass(frozen=True, eq=False)
 class Pred(Value):
     """Predictions (or scores) made by one or more models."""
 
     models: frozenset
     deps: frozenset = frozenset()
+    inputs: object = None  # the Data the models predicted on, when one (a column made from it keeps its origins)
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +161,7 @@ class TrainSet(Value):
     label: Value | None
     options: tuple = ()
     deps: frozenset = frozenset()
+    parts: Value | None = None  # one sample when it is more than (features, label): (cat, cont, y), a dict
 
 
 @dataclass(frozen=True, eq=False)
