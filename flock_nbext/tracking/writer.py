@@ -11,6 +11,8 @@ import logging
 import os
 import shutil
 import socket
+import threading
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -222,3 +224,20 @@ def quiet_mlflow_on_recorder_threads() -> None:
     for handler in logging.getLogger("mlflow").handlers:
         if _QUIET not in handler.filters:
             handler.addFilter(_QUIET)
+    if not isinstance(warnings.showwarning, _RecorderThreadWarnings):
+        warnings.showwarning = _RecorderThreadWarnings(warnings.showwarning)
+
+
+class _RecorderThreadWarnings:
+    """`warnings.showwarning` that sends warnings raised on a recorder thread (MLflow's hints about
+    signatures, pickling...) to flock's debug log instead of the cell's output; others pass through."""
+
+    def __init__(self, show: Any) -> None:
+        self.show = show
+
+    def __call__(self, message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                 line: Any = None) -> None:
+        if threading.current_thread().name.startswith("flock-recorder"):
+            logging.getLogger("flock").debug("flock recorder: %s: %s", category.__name__, message)
+            return
+        self.show(message, category, filename, lineno, file, line)

@@ -133,3 +133,30 @@ def test_run_id_for_without_waiting_answers_from_what_is_written(session, data):
     run_id = session.run_id_for("m", timeout=60)  # the first write also creates the store: allow for it
     assert run_id is not None
     assert session.run_id_for("m", timeout=0) == run_id
+
+
+def test_mlflows_hints_on_the_recorder_thread_stay_out_of_the_output(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import numpy as np, pandas as pd, warnings
+        from sklearn.linear_model import LogisticRegression
+        from flock_nbext.config import Settings
+        from flock_nbext.tracking.records import FitRecord
+        from flock_nbext.tracking.session import TrackingSession
+        X = pd.DataFrame({{"a": np.arange(40), "b": np.linspace(0, 1, 40)}})  # an int column: MLflow warns
+        m = LogisticRegression().fit(X, (X.b > .5).astype(int))
+        s = TrackingSession(Settings(spool_dir={str(tmp_path / 'spool')!r}))
+        s.record(FitRecord(model=m, model_id="m", var="m", cls="LogisticRegression", params=m.get_params(), X=X))
+        assert s.flush(120)
+        s.close()
+        warnings.warn("the user's own warning")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr
+    assert "Inferred schema contains integer" not in out.stderr
+    assert "pickle or cloudpickle format" not in out.stderr
+    assert "the user's own warning" in out.stderr  # other threads' warnings are untouched
