@@ -76,11 +76,9 @@ class DatabaseArtifactRepository(ArtifactRepository):
         return sorted(infos, key=lambda info: info.path)
 
     def _download_file(self, remote_file_path: str, local_path: str) -> None:
-        key = self._key(normalize_path(remote_file_path))
-        if self.store.stat(key) is None:
+        if self.store.get(self._key(normalize_path(remote_file_path)), local_path) is None:
             raise MlflowException(f"no artifact {remote_file_path!r} under {redact_uri(self.artifact_uri)}",
                                   error_code=RESOURCE_DOES_NOT_EXIST)
-        self.store.get(key, local_path)
 
     def _is_directory(self, artifact_path: str) -> bool:
         return bool(self.list_artifacts(artifact_path))

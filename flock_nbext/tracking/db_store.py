@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import stat
 import threading
 import time
 import uuid
@@ -172,21 +173,59 @@ class ArtifactStore:
     # ---------------------------------------------------------------- writing
     def put(self, local_file: str, key: str, *, run_id: str | None = None, model_id: str | None = None,
             chunk_size: int = CHUNK_SIZE) -> StoredFile:
-        """Upload `local_file` to `key`, atomically replacing any file there."""
+        """Upload `local_file` to `key`, atomically replacing any file there.
+
+        A file of at most CHUNKS_PER_COMMIT chunks goes in one transaction; a larger one is written
+        as a pending blob over several transactions and published by a last one.
+        """
         key = normalize_path(key)
         self.check_schema()
         self._maybe_cleanup()
+        owners = {"run_id": run_id, "model_id": model_id}
         with open(local_file, "rb") as fh:  # a missing local file fails here, before any row exists
+            info = os.fstat(fh.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size <= chunk_size * CHUNKS_PER_COMMIT:
+                with self.errors(f"write {key!r} to"):
+                    return self._retry_on_conflict(lambda conn: self._put_small(conn, fh, key, chunk_size, owners))
             blob_id = self._new_blob(key)
             try:
                 stored = self._write_chunks(fh, blob_id, key, chunk_size)
                 with self.errors(f"write {key!r} to"):
-                    self._publish(blob_id, stored, run_id=run_id, model_id=model_id)
+                    self._retry_on_conflict(lambda conn: self._publish_in(conn, blob_id, stored, owners))
                 return stored
             except BaseException:
                 with contextlib.suppress(Exception), self.write() as conn:
                     self._delete_blobs(conn, [blob_id])
                 raise
+
+    def _put_small(self, conn: Any, fh: Any, key: str, chunk_size: int, owners: dict) -> StoredFile:
+        fh.seek(0)
+        now = _now()
+        blob_id = conn.execute(self.blobs.insert().values(
+            state="pending", path=key, created_at=now, updated_at=now)).inserted_primary_key[0]
+        digest, size, seq = hashlib.sha256(), 0, 0
+        while data := fh.read(chunk_size):
+            digest.update(data)
+            size += len(data)
+            conn.execute(self.chunks.insert().values(blob_id=blob_id, seq=seq, data=data))
+            seq += 1
+        stored = StoredFile(key, size, digest.hexdigest())
+        self._publish_in(conn, blob_id, stored, owners)
+        return stored
+
+    def _retry_on_conflict(self, body: Any) -> Any:
+        """Run `body(conn)` in a write transaction; again when a concurrent writer published the same path."""
+        import sqlalchemy.exc as sa_exc
+
+        for attempt in range(8):
+            try:
+                with self.write() as conn:
+                    return body(conn)
+            except sa_exc.IntegrityError:
+                if attempt == 7:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _new_blob(self, key: str) -> int:
         now = _now()
@@ -214,34 +253,23 @@ class ArtifactStore:
                         conn.execute(self.blobs.update().where(self.blobs.c.id == blob_id).values(updated_at=_now()))
         return StoredFile(key, size, digest.hexdigest())
 
-    def _publish(self, blob_id: int, stored: StoredFile, *, run_id: str | None, model_id: str | None) -> None:
-        """The one transaction that makes an upload visible (retried when a concurrent writer wins)."""
+    def _publish_in(self, conn: Any, blob_id: int, stored: StoredFile, owners: dict) -> None:
+        """Make an upload visible, replacing the previous version of its path (inside the caller's transaction)."""
         import sqlalchemy as sa
-        import sqlalchemy.exc as sa_exc
 
         key = path_key(stored.path)
-        for attempt in range(8):
-            try:
-                with self.write() as conn:
-                    conn.execute(self.blobs.update().where(self.blobs.c.id == blob_id).values(
-                        state="ready", size=stored.size, sha256=stored.sha256, updated_at=_now()))
-                    old = [r[0] for r in conn.execute(
-                        sa.select(self.files.c.blob_id).where(self.files.c.path_key == key).with_for_update())]
-                    if old:
-                        # By blob id too: a version another writer published meanwhile is not ours to drop;
-                        # our insert below then collides with it and this transaction is retried.
-                        conn.execute(self.files.delete().where(self.files.c.path_key == key,
-                                                               self.files.c.blob_id.in_(old)))
-                        self._delete_blobs(conn, old)
-                    conn.execute(self.files.insert().values(
-                        path_key=key, parent_key=path_key(_parent(stored.path)), path=stored.path,
-                        blob_id=blob_id, size=stored.size, sha256=stored.sha256, run_id=run_id,
-                        model_id=model_id, created_at=_now()))
-                return
-            except sa_exc.IntegrityError:
-                if attempt == 7:
-                    raise
-                time.sleep(0.01 * (attempt + 1))
+        conn.execute(self.blobs.update().where(self.blobs.c.id == blob_id).values(
+            state="ready", size=stored.size, sha256=stored.sha256, updated_at=_now()))
+        old = [r[0] for r in conn.execute(
+            sa.select(self.files.c.blob_id).where(self.files.c.path_key == key).with_for_update())]
+        if old:
+            # By blob id too: a version another writer published meanwhile is not ours to drop;
+            # our insert below then collides with it and the transaction is retried.
+            conn.execute(self.files.delete().where(self.files.c.path_key == key, self.files.c.blob_id.in_(old)))
+            self._delete_blobs(conn, old)
+        conn.execute(self.files.insert().values(
+            path_key=key, parent_key=path_key(_parent(stored.path)), path=stored.path, blob_id=blob_id,
+            size=stored.size, sha256=stored.sha256, created_at=_now(), **owners))
 
     def _delete_blobs(self, conn: Any, blob_ids: list[int]) -> None:
         if blob_ids:
@@ -300,16 +328,16 @@ class ArtifactStore:
 
         folder = normalize_path(folder, allow_empty=True)
         self.check_schema()
+        direct_key = path_key(folder)
         with self.errors(f"list {folder!r} in"), self.engine.connect() as conn:
-            files = [StoredFile(r.path, int(r.size), r.sha256) for r in conn.execute(
-                sa.select(self.files.c.path, self.files.c.size, self.files.c.sha256)
-                .where(self.files.c.parent_key == path_key(folder)))]
-            deeper = conn.execute(sa.select(self.files.c.path).where(
-                self._under(folder), self.files.c.parent_key != path_key(folder))).scalars()
-            prefix = f"{folder}/" if folder else ""
-            folders = sorted({p[len(prefix):].split("/", 1)[0] for p in deeper
-                              if _is_under(p, folder) and "/" in p[len(prefix):]})
-        files = [f for f in files if _parent(f.path) == folder]
+            rows = conn.execute(sa.select(self.files.c.path, self.files.c.size, self.files.c.sha256,
+                                          self.files.c.parent_key)
+                                .where((self.files.c.parent_key == direct_key) | self._under(folder))).all()
+        prefix = f"{folder}/" if folder else ""
+        files = [StoredFile(r.path, int(r.size), r.sha256) for r in rows
+                 if r.parent_key == direct_key and _parent(r.path) == folder]
+        folders = sorted({r.path[len(prefix):].split("/", 1)[0] for r in rows
+                          if _is_under(r.path, folder) and "/" in r.path[len(prefix):]})
         return Listing(files=sorted(files, key=lambda f: f.path), folders=folders)
 
     def _under(self, folder: str) -> Any:
@@ -318,44 +346,41 @@ class ArtifactStore:
         escaped = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("[", "\\[")
         return self.files.c.path.like(f"{escaped}/%", escape="\\")
 
-    def get(self, key: str, local_path: str) -> StoredFile:
-        """Stream the file `key` into `local_path` (via a temporary file renamed into place)."""
+    def get(self, key: str, local_path: str) -> StoredFile | None:
+        """Stream the file `key` into `local_path` (a temporary file renamed into place); None if absent."""
+        import sqlalchemy as sa
+
         key = normalize_path(key)
         self.check_schema()
         for attempt in range(3):
-            stored = self.stat(key)
-            if stored is None:
-                raise DatabaseError(f"no artifact {key!r} in {self.display}")
             tmp = f"{local_path}.part-{uuid.uuid4().hex[:8]}"
             try:
-                with self.errors(f"read {key!r} from"):
-                    ok = self._stream_to(stored, tmp)
+                with self.errors(f"read {key!r} from"), self.engine.connect() as conn:
+                    row = conn.execute(sa.select(self.files.c.blob_id, self.files.c.size, self.files.c.sha256)
+                                       .where(self.files.c.path_key == path_key(key))).first()
+                    if row is None:
+                        return None
+                    stored = StoredFile(key, int(row.size), row.sha256)
+                    ok = self._stream_to(conn, row.blob_id, stored, tmp)
                 if ok:
                     os.replace(tmp, local_path)
                     return stored
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(tmp)
-            if attempt < 2:
+            if attempt < 2:  # replaced by another writer while we read: read the new version
                 time.sleep(0.05)
         raise DatabaseError(f"artifact {key!r} in {self.display} kept changing while it was read")
 
-    def _stream_to(self, stored: StoredFile, tmp: str) -> bool:
-        import sqlalchemy as sa
-
+    def _stream_to(self, conn: Any, blob_id: int, stored: StoredFile, tmp: str) -> bool:
         digest, size = hashlib.sha256(), 0
-        with self.engine.connect() as conn, open(tmp, "wb") as out:
-            blob_id = conn.execute(sa.select(self.files.c.blob_id).where(
-                self.files.c.path_key == path_key(stored.path), self.files.c.sha256 == stored.sha256)).scalar()
-            if blob_id is None:
-                return False
+        with open(tmp, "wb") as out:
             for data in self._chunks_of(conn, blob_id):
                 data = bytes(data)
                 digest.update(data)
                 size += len(data)
                 out.write(data)
         return size == stored.size and digest.hexdigest() == stored.sha256
-
 
     def _chunks_of(self, conn: Any, blob_id: int) -> Iterator[bytes]:
         """The chunks of a blob in order, one at a time, from one statement (one consistent snapshot)."""
