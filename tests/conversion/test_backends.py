@@ -175,3 +175,13 @@ def test_xgboost_intercept_is_read_exactly():
     model = xgb.XGBClassifier(n_estimators=2, max_depth=2, base_score=0.5).fit(X, (X[:, 0] > 0).astype(int))
     ensemble = to_ir(model)
     assert ensemble.base_score.tolist() == [0.0] and ensemble.label_margin > 0
+
+
+def test_classifiers_compile_to_one_operator_node():
+    """At batch 1 every node costs about a microsecond: the classifier operator emits both outputs."""
+    for case in ("lightgbm-one-tree", "xgboost-multiclass"):
+        _, ensemble, _ = compiled_case(case)
+        ops = [n.op_type for n in REGISTRY.get("tree_ensemble_f32").build(ensemble).graph.node]
+        assert ops == ["TreeEnsembleClassifier"], (case, ops)
+        ops = [n.op_type for n in REGISTRY.get("tree_ensemble").build(ensemble).graph.node]
+        assert ops == ["Cast", "TreeEnsembleClassifier"], (case, ops)
