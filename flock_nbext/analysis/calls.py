@@ -265,9 +265,13 @@ class CallMixin:
         saved_scope, saved_target, saved_value = self.scope, self.assign_target, self.assign_value
         self.scope = scope
         try:
+            offset = 1 if bound_self is not None else 0
             for i, name in enumerate(params):
                 if i < len(positional):
                     value = positional[i]
+                    arg_node = args.pos_nodes[i - offset] if 0 <= i - offset < len(args.pos_nodes) else None
+                    if isinstance(value, Data) and isinstance(arg_node, ast.Name):
+                        scope.param_callers[name] = arg_node.id  # prep(train): mutations reach train
                 elif name in args.keywords:
                     value = args.keywords[name]
                 elif name in default_of:
@@ -303,6 +307,10 @@ class CallMixin:
                 self.frames.pop()
         finally:
             self.scope, self.assign_target, self.assign_value = saved_scope, saved_target, saved_value
+        for param in sorted(scope.mutated_params):  # def prep(d): d["x"] = ...; d.drop(..., inplace=True)
+            caller = scope.param_callers.get(param)
+            if caller is not None and param in scope.vars and self.scope.lookup(caller) is not None:
+                self.rebind(ast.Name(id=caller, ctx=ast.Store()), scope.vars[param].value, node)
         if not returns:
             return Const(None)
         for kind in (Model, Seq, Data, Pred, Metric, TrainSet, Instance):

@@ -8,12 +8,14 @@ and the right default for the long tail.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace
 
 from .columns import ALL_EXCEPT, COLUMNS, ColumnSet
 from .values import Bound, ColumnNames, Const, Data, Function, Instance, Pred, Seq, Unknown, Value, evolve, with_deps
 
 AXIS_COLUMNS = (1, "columns")
+_LOCAL_REF = re.compile(r"@[A-Za-z_][A-Za-z0-9_]*")  # @threshold in query()/eval(): a Python variable
 ACCESSORS = frozenset({"str", "dt", "cat", "sparse"})
 SERIES_ONLY = frozenset({"name", "dtype"})  # Series attributes; on a DataFrame these names are columns
 
@@ -351,6 +353,8 @@ class FrameMixin:
             if names is not None and const_true(args.kw("drop"), default=True) is not False:
                 return data.with_cols(cols.drop(names), deps=deps)
             return with_deps(data, deps)
+        if role == "eval":
+            return self.eval_expression(data, args.pos(0) or args.kw("expr"), deps)
         if role == "dropna":
             axis = args.kw("axis")
             if isinstance(axis, Const) and axis.value in AXIS_COLUMNS:
@@ -385,6 +389,24 @@ class FrameMixin:
                 cols = ColumnSet.of(list(cols.source_names()) + [n for o in others for n in o.cols.source_names()])
             return Data(sources, cols, data.series, deps)
         return with_deps(data, deps)
+
+    def eval_expression(self, data: Data, expr: Value | None, deps) -> Value:
+        """``df.eval("ratio = a / b")`` adds ratio made from a and b; ``df.eval("a + b")`` is computed from them."""
+        if not (isinstance(expr, Const) and isinstance(expr.value, str)):
+            return data.with_cols(ColumnSet.unknown("columns made by eval() of a computed expression"), deps=deps)
+        try:
+            tree = ast.parse(_LOCAL_REF.sub("_local_", expr.value.strip()))
+        except SyntaxError:
+            return data.with_cols(ColumnSet.unknown(f"columns made by eval({expr.value!r})"), deps=deps)
+        cols, assigned = data.cols, False
+        for stmt in tree.body:
+            names = [n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id != "_local_"
+                     and isinstance(n.ctx, ast.Load)]
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                cols, assigned = cols.add(stmt.targets[0].id, names), True
+            elif not assigned and len(tree.body) == 1:
+                return data.with_cols(data.cols.select(names), series=True, deps=deps)
+        return data.with_cols(cols, deps=deps)
 
     def merge_values(self, left: Data, right: Value | None, deps) -> Value:
         if isinstance(right, Seq):

@@ -68,6 +68,7 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         self._unroll_depth = 0
         self.mutated: set[str] = set()
         self._rebinding = False  # a mutation is being written: the name keeps its aliases
+        self.saved_models: dict = {}  # path -> model the code saved there (joblib.dump, model.save)
         self.errors: list[tuple] = []
         self.inline_budget = INLINE_BUDGET  # (cell, line, error) of statements the analyzer failed on
 
@@ -412,8 +413,11 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
             self.assign(elt, item, stmt)
 
     def bind_name(self, name: str, value: Value, stmt) -> None:
-        if not self._rebinding and self.scope.aliases:
-            self.scope.unalias(name)
+        if not self._rebinding:
+            if self.scope.aliases:
+                self.scope.unalias(name)
+            if self.scope.param_callers:  # d = d.copy(): no longer the caller's frame
+                self.scope.param_callers.pop(name, None)
         node = self.store.add_var(name, self.pos(stmt), value.deps)
         if isinstance(value, Model):
             self.name_model(value.id, name)
@@ -426,6 +430,8 @@ class Interpreter(ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixi
         """A method mutated its receiver (``inplace=True``, ``pop``, ``df[c] = ...``): new version."""
         if isinstance(target, ast.Name):
             self.mutated.add(target.id)
+            if target.id in self.scope.param_callers:
+                self.scope.mutated_params.add(target.id)
         if isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)):
             saved, self._rebinding = self._rebinding, True
             try:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from .calls import _EXTENSION_KIND, query_file_of, source_text
 from .columns import ColumnSet
 from .sql import parse_query
-from .values import Const, Data, Instance, Pred, Seq, TrainSet, Unknown, Value, with_deps
+from .values import Choice, Const, Data, Instance, Model, Pred, Seq, TrainSet, Unknown, Value, with_deps
 
 
 _LABEL_NAMES = frozenset({"y", "yb", "y_batch", "target", "targets", "label", "labels", "tgt", "ys"})
@@ -303,7 +303,28 @@ class RoleMixin:
         return data
 
     def role_model_load(self, entry, node, args) -> Value:
+        """``joblib.load(p)``, ``keras.models.load_model(p)``: the model this code saved to ``p``, if it did."""
+        spec = entry.get("path")
+        path = source_text(args.get(spec), args.node(spec)) if spec and args.get(spec) is not None else None
+        saved = self.saved_models.get(path) if path else None
+        if saved is not None:
+            return with_deps(saved, args.deps)
         return Unknown(node=node, deps=args.deps)
+
+    def role_model_save(self, entry, node, args) -> Value:
+        """``joblib.dump(model, p)``: remembered, so a later load of ``p`` is that model."""
+        self.remember_saved(args.get(entry.get("model")), args.get(entry.get("path")), args.node(entry.get("path")))
+        return Const(None)
+
+    def remember_saved(self, model, path_value, path_node) -> None:
+        path = source_text(path_value, path_node) if path_value is not None else None
+        if path and isinstance(model, (Model, Choice)):
+            self.saved_models[path] = model
+
+    def role_same_object(self, entry, node, args) -> Value:
+        """``clone(model)``, ``copy.deepcopy(x)``: the same model (or value) until it is fitted elsewhere."""
+        first = args.pos(0)
+        return with_deps(first, args.deps) if first is not None else Unknown(node=node, deps=args.deps)
 
     def role_dataset_loader(self, entry, node, args) -> Value:
         """Packaged datasets (keras.datasets.mnist.load_data(), torchvision MNIST): a source of X and y."""

@@ -26,6 +26,8 @@ class Scope:
         self.star_imports: list[str] = []
         self.globals_declared: set[str] = set()
         self.aliases: dict[str, set[str]] = {}  # names bound to the same mutable frame (df2 = df)
+        self.param_callers: dict[str, str] = {}  # parameter -> the caller's variable it was given
+        self.mutated_params: set[str] = set()  # parameters whose frame the function mutated
 
     def module(self) -> Scope:
         scope = self

@@ -197,6 +197,9 @@ class TrainingMixin:
         if attr == "compile":
             rec["hyperparameters"].update(self.hyperparameters(args, ("optimizer", "loss", "metrics")))
             return Const(None)
+        if attr in ("save", "save_model") and args.positional:  # model.save("m.keras"): loadable later
+            self.remember_saved(model, args.pos(0), args.pos_nodes[0])
+            return Const(None)
         if attr == "set_params":
             rec["hyperparameters"].update(self.hyperparameters(args))
             return with_deps(model, deps)

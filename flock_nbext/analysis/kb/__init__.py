@@ -18,7 +18,8 @@ ROLES = frozenset({
     "read", "frame", "concat", "merge", "get_dummies", "passthrough", "combine", "estimator", "metric",
     "loader", "split", "splitter", "cv_eval", "train", "cv_train", "dataset", "batches", "model_load",
     "formula_model", "torch_base", "torch_model", "optimizer", "loss", "keras_model", "connect",
-    "sql_text", "opaque", "path_join", "path", "dataset_loader", "ipython", "iter_wrapper",
+    "sql_text", "opaque", "path_join", "path", "dataset_loader", "ipython", "iter_wrapper", "same_object",
+    "model_save",
 })
 
 

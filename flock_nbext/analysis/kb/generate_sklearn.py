@@ -95,6 +95,7 @@ def build() -> dict:
         if inspect.isclass(obj) and hasattr(obj, "split") and not name.endswith("SearchCV"):
             entries[f"sklearn.model_selection.{name}"] = {"role": "splitter", "params": params_of(obj)}
     entries["sklearn.model_selection.train_test_split"] = {"role": "split"}
+    entries["sklearn.base.clone"] = {"role": "same_object"}  # an unfitted copy: the same model until fitted
     for name, produces in CV_EVALUATORS.items():
         entries[f"sklearn.model_selection.{name}"] = {"role": "cv_eval", "produces": produces}
     return {"library": "sklearn", "version": sklearn.__version__,

@@ -1,0 +1,136 @@
+"""Everyday notebook idioms beyond the basics: eval/query strings, filter, side-by-side arrays,
+column transformers, eval sets, clones, saved and reloaded models, helpers that mutate a frame."""
+
+from __future__ import annotations
+
+from .helpers import analyse, metric_models, model_by_var, only_model, source_texts
+
+
+def test_eval_strings_make_columns_from_the_names_they_use_and_query_keeps_columns():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.linear_model import LinearRegression
+
+        cars = pd.read_csv("cars.csv")
+        fast = cars.query("hp > @cutoff and weight < 2000")
+        cars.eval("power_to_weight = hp / weight", inplace=True)
+        more = cars.eval("age = 2024 - year")
+        first = LinearRegression().fit(fast[["hp", "weight"]], fast["mpg"])
+        second = LinearRegression().fit(more[["power_to_weight", "age"]], more["mpg"])
+    """)
+    assert model_by_var(lineage, "first")["training_data"]["features"] == {"columns": ["hp", "weight"]}
+    assert sorted(model_by_var(lineage, "second")["training_data"]["features"]["columns"]) == \
+        ["hp", "weight", "year"]
+
+
+def test_filter_by_pattern_is_recorded_as_written():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.neighbors import KNeighborsClassifier
+
+        digits = pd.read_csv("digits.csv")
+        knn = KNeighborsClassifier().fit(digits.filter(like="pixel"), digits["label"])
+    """)
+    features = only_model(lineage)["training_data"]["features"]
+    assert "like='pixel'" in features["unknown"]
+
+
+def test_arrays_put_side_by_side_keep_every_frames_columns_and_sources():
+    lineage = analyse("""
+        import numpy as np
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+
+        people = pd.read_csv("people.csv")
+        visits = pd.read_csv("visits.csv")
+        both = np.hstack([people[["age"]].values, visits[["n_visits", "last_gap"]].values])
+        stacked = np.c_[people[["age"]], visits[["n_visits"]]]
+        a = LogisticRegression().fit(both, people["churned"])
+        b = LogisticRegression().fit(stacked, people["churned"])
+    """)
+    a, b = model_by_var(lineage, "a"), model_by_var(lineage, "b")
+    assert a["training_data"]["features"] == {"columns": ["age", "n_visits", "last_gap"]}
+    assert b["training_data"]["features"] == {"columns": ["age", "n_visits"]}
+    assert source_texts(lineage, a) == ["people.csv", "visits.csv"]
+
+
+def test_column_transformer_and_function_transformer_inside_a_pipeline():
+    lineage = analyse("""
+        import numpy as np
+        import pandas as pd
+        from sklearn.compose import make_column_transformer
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+        homes = pd.read_csv("homes.csv")
+        cols = ["rooms", "area", "town"]
+        prep = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["town"]),
+                                       remainder="passthrough")
+        pipe = make_pipeline(prep, FunctionTransformer(np.log1p), Ridge(alpha=3.0))
+        pipe.fit(homes[cols], homes["price"])
+    """)
+    model = only_model(lineage)
+    assert model["class"] == "sklearn.pipeline.Pipeline"
+    assert model["hyperparameters"]["ridge__alpha"] == 3.0
+    assert model["hyperparameters"]["columntransformer__onehotencoder__handle_unknown"] == "ignore"
+    assert model["training_data"]["features"] == {"columns": ["rooms", "area", "town"]}
+
+
+def test_an_eval_set_is_not_training_data_and_early_stopping_is_a_hyperparameter():
+    lineage = analyse("""
+        import pandas as pd
+        import xgboost as xgb
+
+        fit_part = pd.read_csv("fit.csv")
+        holdout = pd.read_csv("holdout.csv")
+        cols = ["f1", "f2"]
+        booster = xgb.XGBRegressor(n_estimators=800, early_stopping_rounds=25)
+        booster.fit(fit_part[cols], fit_part["t"], eval_set=[(holdout[cols], holdout["t"])], verbose=False)
+    """)
+    model = only_model(lineage)
+    assert model["hyperparameters"] == {"n_estimators": 800, "early_stopping_rounds": 25}
+    assert source_texts(lineage, model) == ["fit.csv"]
+
+
+def test_a_clone_is_trained_where_it_is_fitted_and_a_reloaded_model_is_the_saved_one():
+    lineage = analyse("""
+        import joblib
+        import pandas as pd
+        from sklearn.base import clone
+        from sklearn.svm import SVC
+        from sklearn.metrics import accuracy_score
+
+        df = pd.read_csv("d.csv")
+        template = SVC(C=4)
+        fitted = clone(template)
+        fitted.fit(df[["x1", "x2"]], df["y"])
+        joblib.dump(fitted, "svc.joblib")
+        again = joblib.load("svc.joblib")
+        accuracy_score(df["y"], again.predict(df[["x1", "x2"]]))
+    """)
+    model = model_by_var(lineage, "fitted")
+    assert (model["class"], model["fit_line"], model["hyperparameters"]) == ("sklearn.svm.SVC", 11, {"C": 4})
+    assert metric_models(lineage, "accuracy_score") == [["fitted"]]
+
+
+def test_a_helper_that_mutates_its_frame_argument_changes_the_callers_frame():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.ensemble import RandomForestClassifier
+
+        def clean(frame):
+            frame["family"] = frame["sibsp"] + frame["parch"]
+            frame.drop(columns=["cabin"], inplace=True)
+
+        def harmless(frame):
+            frame = frame.copy()
+            frame.drop(columns=["age"], inplace=True)
+            return frame
+
+        train = pd.read_csv("train.csv")
+        clean(train)
+        harmless(train)
+        rf = RandomForestClassifier().fit(train.drop(columns=["survived"]), train["survived"])
+    """)
+    assert only_model(lineage)["training_data"]["features"] == {"all_except": ["cabin", "survived"]}
