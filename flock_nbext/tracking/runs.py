@@ -245,7 +245,7 @@ class RunPlanner:
             ops.append({"op": "log_text", "key": key, "path": path, "text": text})
 
         if log_model:
-            ops += self._model_ops(key, fit, flavor, example)
+            ops += self._model_ops(key, fit, flavor, example, stamp)
         if fit.autolog_run_id is None:
             ops.append({"op": "end_run", "key": key, "time_ms": _ms(time.time()), "status": "FINISHED"})
 
@@ -256,7 +256,7 @@ class RunPlanner:
             ops += self._metric_ops(key, when, metric)
         return ops
 
-    def _model_ops(self, key: str, fit: FitRecord, flavor: str, example: Any) -> list[Op]:
+    def _model_ops(self, key: str, fit: FitRecord, flavor: str, example: Any, stamp: float) -> list[Op]:
         from .models import save_native
 
         path = os.path.join(self.model_dir, key.rsplit(":", 1)[-1], "model")
@@ -266,8 +266,12 @@ class RunPlanner:
             shutil.rmtree(path, ignore_errors=True)
             return [{"op": "log_batch", "key": key, "params": {}, "metrics": [],
                      "tags": {"flock.model.logged": "false", "flock.model.error": redact(str(exc))[:500]}}]
-        return [{"op": "log_model", "key": key, "name": "model", "path": path, "flavor": flavor,
-                 "tags": {"flock.model.var": fit.var, "flock.model.class": fit.cls}}]
+        op: Op = {"op": "log_model", "key": key, "name": "model", "path": path, "flavor": flavor,
+                  "tags": {"flock.model.var": fit.var, "flock.model.class": fit.cls}}
+        if fit.parent_run_id:
+            # the user's own run: if their code logged a model there since this fit, that is this model
+            op["unless_user_logged"] = {"run_id": fit.parent_run_id, "since_ms": _ms(stamp) - 1000}
+        return [op]
 
     def onnx_ops(self, stamp: float, model_id: str, onnx_model: Any, *, example: Any = None, report: Any = None,
                  report_text: str | None = None, metrics: dict[str, float] | None = None,

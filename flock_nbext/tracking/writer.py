@@ -167,12 +167,30 @@ class StoreWriter:
         self.client.log_inputs(self._run_id(op), datasets=inputs)
 
     def _log_model(self, op: Op) -> None:
+        from mlflow.entities import RunTag
+
         from .models import publish
 
         if not os.path.isdir(op["path"]):
             raise LookupError(f"saved model {op['path']} is gone")
-        publish(self.client, op["path"], run_id=self._run_id(op), name=op["name"], tags=op.get("tags"))
+        run_id = self._run_id(op)
+        users = self._users_model(**op["unless_user_logged"]) if op.get("unless_user_logged") else None
+        if users is not None:
+            self.client.log_batch(run_id, tags=[RunTag("flock.model.logged", "user"),
+                                                RunTag("flock.model.user_model_id", users)], synchronous=True)
+        else:
+            publish(self.client, op["path"], run_id=run_id, name=op["name"], tags=op.get("tags"))
         shutil.rmtree(os.path.dirname(op["path"]), ignore_errors=True)
+
+    def _users_model(self, run_id: str, since_ms: int) -> str | None:
+        """The id of a model the user's code logged to its own run `run_id` since `since_ms`, if any."""
+        experiment_id = self._run_experiments.get(run_id) or self.client.get_run(run_id).info.experiment_id
+        models = self.client.search_logged_models(experiment_ids=[experiment_id], max_results=100,
+                                                  order_by=[{"field_name": "creation_timestamp", "ascending": False}])
+        for model in models:
+            if model.source_run_id == run_id and model.creation_timestamp >= since_ms:
+                return model.model_id
+        return None
 
     def _end_run(self, op: Op) -> None:
         self.client.set_terminated(self._run_id(op), status=op.get("status", "FINISHED"), end_time=op.get("time_ms"))

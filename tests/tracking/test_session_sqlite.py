@@ -392,3 +392,21 @@ def test_an_over_long_metric_option_does_not_cost_the_metric(session, data):
     run = MlflowClient().get_run(session.run_id_for("m-clf"))
     assert run.data.metrics["score"] == 0.5
     assert run.data.tags["flock.metric.score.params"].endswith("(truncated)")
+
+
+def test_a_model_the_user_logs_in_their_own_run_is_not_logged_twice(session, data):
+    X, y = data
+    experiment_id = MlflowClient().create_experiment("users-models")
+    session.cell_started()  # as in a kernel: flock writes after the cell
+    with mlflow.start_run(experiment_id=experiment_id) as mine:
+        clf = LogisticRegression().fit(X, y)
+        session.record(fit_record(clf, X, parent_run_id=mine.info.run_id))
+        mlflow.sklearn.log_model(clf, name="my_model", pip_requirements=["scikit-learn"])
+    session.cell_finished()
+    assert session.flush(60)
+    client = MlflowClient()
+    child = client.get_run(session.run_id_for("m-clf"))
+    assert child.data.tags["flock.model.logged"] == "user"
+    (model,) = client.search_logged_models(experiment_ids=[experiment_id])
+    assert model.name == "my_model" and model.source_run_id == mine.info.run_id
+    assert child.data.tags["flock.model.user_model_id"] == model.model_id
