@@ -197,7 +197,7 @@ def bench_model(key: str, threads_list: list[int], rounds: int, use_lleaves: boo
                           batchN=False)
         thr = interleaved(runners, X_eval, batch_n=BIG, rounds=rounds, dtypes=dtypes, round_budget_s=0.05,
                           batch1=False, prunable={n for n in runners if not n.startswith(("native", "lleaves"))},
-                          prune_on="batchN")
+                          prune_on="batchN", pruned_batchN="once")
         t1 = {n: {**lat[n], **{k: v for k, v in thr[n].items() if k != "rounds"}, "batchN_rounds": thr[n]["rounds"]}
               for n in runners}
         base = t1[native]

@@ -77,8 +77,8 @@ def autotune(candidates: list[Candidate], original: OriginalModel, sample: Sampl
         for b in survivors:
             b.row.update(timings[b.name])
             if b.row["pruned"]:
-                b.row["reason"] = ("over 4x slower than the best in warm-up: one round of batch-1 timing, "
-                                   "batch-N throughput extrapolated from 256 rows")
+                b.row["reason"] = (f"far slower than the fastest in warm-up ({'4' if batch_size == 1 else '10'}x): "
+                                   f"one round at batch 1, not timed at batch {batch_n:,}")
         key = "batch1_p50_us" if batch_size == 1 else "batchN_median_us"
         contenders = [b for b in survivors if not b.row["pruned"]]
         best = min(contenders, key=lambda b: b.row[key], default=None)

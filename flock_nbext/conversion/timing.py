@@ -17,15 +17,17 @@ import numpy as np
 def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, *, batch_n: int, rounds: int = 5,
                 round_budget_s: float = 0.03, on_round: Callable[[int], Any] | None = None,
                 batch1: bool = True, batchN: bool = True, dtypes: dict[str, Any] | None = None,
-                prunable: set[str] | None = None, prune_on: str = "batch1", prune_factor: float = 4.0,
-                ) -> dict[str, dict]:
+                prunable: set[str] | None = None, prune_on: str = "batch1", prune_factor: float | None = None,
+                pruned_batchN: str = "skip") -> dict[str, dict]:
     """{name: {batch1_p50_us, batch1_p99_us, batchN_median_us, batchN_rows_per_s, rounds}} per runner.
 
     `dtypes` gives a runner its rows in another dtype (converted once, outside the timed calls).
-    Runners in `prunable` whose warm-up time (on `prune_on`: "batch1" or "batchN", the latter
-    probed on at most 256 rows) is more than `prune_factor` times the best prunable runner's
-    cannot win: they get one round of batch-1 calls, and their batch-N figure is extrapolated
-    from the probe (`batchN_estimated`), since a slow graph at batch 10,000 costs seconds a call.
+    Runners in `prunable` that warm-up shows cannot win are timed less: on `prune_on` = "batch1"
+    (median of 5 single-row calls) over `prune_factor` (default 4) times the best prunable
+    runner's, or "batchN" (median of 3 calls on up to 1,024 rows, scaled to N; default factor 10,
+    as small probes are noisy). They get one round of batch-1 calls, and at batch N no timing
+    (`pruned_batchN="skip"`: figures None) or a single call ("once"): a slow graph at batch
+    10,000 can cost seconds a call.
     """
     singles32 = [np.ascontiguousarray(X[i:i + 1]) for i in range(min(len(X), 64))]
     big32 = np.ascontiguousarray(np.tile(X, (-(-batch_n // len(X)), 1))[:batch_n])
@@ -40,21 +42,23 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
     k1, warm = {}, {}
     for n in names:  # warm-up on single rows and on a probe batch
         fn, (singles, big) = runners[n], inputs[n]
-        t1 = _time_calls(fn, singles, 3)[-1] if batch1 else 0
-        probe = big[:min(batch_n, 256)]
-        tN = _time_calls(fn, [probe], 2)[-1] * batch_n / len(probe) if batchN else 0
+        t1 = float(np.median(_time_calls(fn, singles, 5))) if batch1 else 0
+        probe = big[:min(batch_n, 1024)]
+        tN = float(np.median(_time_calls(fn, [probe], 3))) * batch_n / len(probe) if batchN else 0
         k1[n] = int(np.clip(round_budget_s * 1e9 / max(t1, 1), 3, 400))
         warm[n] = (t1, tN)
     rounds_for = {n: rounds for n in names}
     contenders = [n for n in names if n in (prunable or ())]
     metric = 0 if prune_on == "batch1" else 1
+    factor = prune_factor if prune_factor is not None else (4.0 if metric == 0 else 10.0)
     pruned = set()
     if contenders:
         best = min(warm[n][metric] for n in contenders)
-        pruned = {n for n in contenders if warm[n][metric] > prune_factor * best}
+        pruned = {n for n in contenders if warm[n][metric] > factor * best}
     for n in pruned:
         rounds_for[n] = 1
-        per_batch[n].append(int(warm[n][1]))
+        if batchN and pruned_batchN == "once":
+            per_batch[n].append(_time_calls(runners[n], [inputs[n][1]], 1)[0])
     kN = {}
     for n in names:
         if batchN and n not in pruned:
@@ -79,11 +83,12 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
             calls = np.asarray(per_call[n], dtype=np.float64) / 1e3
             row["batch1_p50_us"] = round(float(np.median(calls)), 2)
             row["batch1_p99_us"] = round(float(np.percentile(calls, 99)), 2)
-        if batchN:
+        if batchN and per_batch[n]:
             med = float(np.median(per_batch[n])) / 1e3
             row["batchN_median_us"] = round(med, 1)
-            row["batchN_estimated"] = n not in kN
             row["batchN_rows_per_s"] = round(batch_n / (med / 1e6), 1)
+        elif batchN:
+            row["batchN_median_us"] = row["batchN_rows_per_s"] = None
         out[n] = row
     return out
 

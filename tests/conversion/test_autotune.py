@@ -147,5 +147,5 @@ def test_clearly_slower_runners_are_timed_in_one_round_only():
     out = interleaved({"fast": lambda x: None, "slow": lambda x: _time.sleep(0.002), "original": lambda x: None},
                       X, batch_n=10, rounds=3, round_budget_s=0.001, prunable={"fast", "slow"})
     assert out["fast"]["rounds"] == 3 and out["original"]["rounds"] == 3
-    assert out["slow"]["rounds"] == 1 and out["slow"]["pruned"] and out["slow"]["batchN_estimated"]
-    assert not out["fast"]["batchN_estimated"] and not out["original"]["pruned"]
+    assert out["slow"]["rounds"] == 1 and out["slow"]["pruned"] and out["slow"]["batchN_rows_per_s"] is None
+    assert out["fast"]["batchN_rows_per_s"] > 0 and not out["original"]["pruned"]
