@@ -12,7 +12,20 @@ import re
 from dataclasses import replace
 
 from .columns import ALL_EXCEPT, COLUMNS, ColumnSet
-from .values import Bound, ColumnNames, Const, Data, Function, Instance, Pred, Seq, Unknown, Value, evolve, with_deps
+from .values import (
+    Bound,
+    ColumnNames,
+    Const,
+    Data,
+    Function,
+    Instance,
+    Pred,
+    Seq,
+    Unknown,
+    Value,
+    evolve,
+    with_deps,
+)
 
 AXIS_COLUMNS = (1, "columns")
 _LOCAL_REF = re.compile(r"@[A-Za-z_][A-Za-z0-9_]*")  # @threshold in query()/eval(): a Python variable

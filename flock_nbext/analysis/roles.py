@@ -11,7 +11,6 @@ from .columns import ColumnSet
 from .sql import parse_query
 from .values import Choice, Const, Data, Instance, Model, Pred, Seq, TrainSet, Unknown, Value, with_deps
 
-
 _LABEL_NAMES = frozenset({"y", "yb", "y_batch", "target", "targets", "label", "labels", "tgt", "ys"})
 
 
