@@ -44,6 +44,8 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
         x = b.op("Cast", x, to=11, hint="x_double")
     if _classifier_op_fits(lowered):
         return _classifier(b, lowered, x, nodes, targets, accumulate)
+    if ensemble.task == "binary" and ensemble.n_outputs == 1 and not np.any(lowered.base_left):
+        return _binary_with_margin(b, lowered, x, nodes, targets, accumulate)
     weights = _typed("nodes_values", nodes.pop("nodes_values"), accumulate)
     weights.update(_typed("target_weights", targets.pop("weights"), accumulate))
     raw = b.op("TreeEnsembleRegressor", x, domain="ai.onnx.ml", hint="raw", n_targets=ensemble.n_outputs,
@@ -132,4 +134,32 @@ def _classifier(b, lowered: NumericEnsemble, x: str, nodes: dict, targets: dict,
     inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", ens.n_features])]
     outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
                helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", ens.n_classes])]
+    return b.model(inputs, outputs, "flock_tree_ensemble", doc=ens.describe())
+
+
+def _binary_with_margin(b, lowered: NumericEnsemble, x: str, nodes: dict, targets: dict, accumulate: str):
+    """Binary classifier whose label is z > label_margin (XGBoost): four nodes instead of eight.
+
+    The regressor sums two targets, [m - z, z - m]: ArgMax of that pair is 1 exactly when
+    z > m (the two sums round symmetrically), and Sigmoid of the pair plus [-m, m] gives the
+    probabilities [1 - p, p].
+    """
+    from onnx import TensorProto, helper
+
+    ens = lowered.ensemble
+    margin = ens.label_margin
+    weights = np.asarray(targets["weights"], dtype=np.float64)
+    typed = _typed("nodes_values", nodes.pop("nodes_values"), accumulate)
+    typed.update(_typed("target_weights", np.concatenate([-weights, weights]), accumulate))
+    pair = b.op("TreeEnsembleRegressor", x, domain="ai.onnx.ml", hint="pair", n_targets=2,
+                aggregate_function="SUM", post_transform="NONE", base_values=[margin, -margin], **nodes, **typed,
+                target_treeids=targets["treeids"] * 2, target_nodeids=targets["nodeids"] * 2,
+                target_ids=[0] * len(weights) + [1] * len(weights))
+    label = b.op("ArgMax", pair, axis=1, keepdims=0)
+    proba = b.op("Sigmoid", b.op("Add", pair, b.const(np.array([[-margin, margin]], dtype=np.float32), "margin")))
+    b.rename(label, "label")
+    b.rename(proba, "probabilities")
+    inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", ens.n_features])]
+    outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
+               helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 2])]
     return b.model(inputs, outputs, "flock_tree_ensemble", doc=ens.describe())
