@@ -197,7 +197,7 @@ class CallMixin:
 
     def choice_method(self, choice: Choice, attr: str, node, args: Args, recv_node) -> Value:
         """A method of one of several models: analysed for each; fits train each, predictions are any's."""
-        results = [self.call_method(option, attr, node, args, None) for option in choice.options]
+        results = [self.call_method(option, attr, node, args, recv_node) for option in choice.options]
         preds = [r for r in results if isinstance(r, Pred)]
         if len(preds) == len(results):
             return Pred(frozenset().union(*(p.models for p in preds)), choice.deps | args.deps)

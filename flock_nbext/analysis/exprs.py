@@ -131,6 +131,10 @@ class ExpressionMixin:
                         return with_deps(v, deps)
             elif isinstance(index, int) and -len(base.items) <= index < len(base.items):
                 return with_deps(base.items[index], deps)
+            if not isinstance(key, Const):  # models[best_name]: any of the models it holds
+                choice = Choice.of(*base.items) if base.items else None
+                if choice is not None:
+                    return with_deps(choice, deps)
             return Unknown(node=node, deps=deps)
         if isinstance(base, Const) and isinstance(key, Const):
             try:

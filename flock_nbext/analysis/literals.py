@@ -54,6 +54,9 @@ class LiteralMixin:
             return Instance("zip", attrs={"of": list(args.positional)}, deps=args.deps)
         if name == "dict":
             keys = [Const(k) for k in args.keywords]
+            pairs = [self.seq_of(item) for item in self.seq_of(first) or ()] if isinstance(first, Seq) else None
+            if pairs and all(p is not None and len(p) == 2 for p in pairs) and not args.keywords:
+                return make_seq([p[1] for p in pairs], "dict", [p[0] for p in pairs], args.deps)  # dict(pairs)
             if isinstance(first, (Seq, Const)) and not args.keywords:
                 return first
             return make_seq(list(args.keywords.values()), "dict", keys, args.deps)

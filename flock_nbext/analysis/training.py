@@ -225,10 +225,11 @@ class TrainingMixin:
             new = self.store.models[trained.id]["hyperparameters"]
             new.update(self.hyperparameters(args, keywords_only=True, skip=KERAS_FIT_EXCLUDED))
             return Instance("history", cls, {}, deps=deps)
+        inputs = X if isinstance(X, Data) else None
         if attr == "fit_transform":
             return with_deps(X, deps) if isinstance(X, Data) else Pred(frozenset([trained.id]), deps)
         if attr == "fit_predict":
-            return Pred(frozenset([trained.id]), deps)
+            return Pred(frozenset([trained.id]), deps, inputs)
         return with_deps(trained, deps)
 
     def model_attribute(self, model: Model, attr: str, node) -> Value:

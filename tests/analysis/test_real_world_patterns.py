@@ -291,3 +291,41 @@ def test_loops_over_model_collections_give_one_model_per_element():
     expected = ["sklearn.naive_bayes.GaussianNB", "sklearn.neighbors.KNeighborsClassifier"]
     assert at_11 == expected and at_14 == expected
     assert [len(m["models"]) for m in lineage["metrics"]] == [1, 1]
+
+
+def test_a_model_picked_from_a_collection_by_a_computed_key_is_any_of_them():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.naive_bayes import GaussianNB
+        from sklearn.metrics import recall_score
+
+        df = pd.read_csv("d.csv")
+        X, y = df[["a", "b"]], df["c"]
+        candidates = [("lr", LogisticRegression()), ("nb", GaussianNB())]
+        scores = {}
+        for label, est in candidates:
+            scores[label] = est.fit(X, y).score(X, y)
+        winner = dict(candidates)[max(scores, key=scores.get)]
+        winner.fit(X, y)
+        recall_score(y, winner.predict(X))
+    """)
+    final = sorted(m["class"] for m in lineage["models"] if m["fit_line"] == 14)
+    assert final == ["sklearn.linear_model.LogisticRegression", "sklearn.naive_bayes.GaussianNB"]
+    assert metric_models(lineage, "recall_score") == [["winner", "winner"]]
+
+
+def test_cluster_labels_used_as_features_trace_to_the_clustered_columns():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.cluster import KMeans
+        from sklearn.linear_model import LogisticRegression
+
+        shops = pd.read_csv("shops.csv")
+        shops["zone"] = KMeans(n_clusters=5).fit_predict(shops[["lat", "lng"]])
+        tiers = KMeans(3).fit(shops[["spend"]])
+        shops["tier"] = tiers.labels_
+        clf = LogisticRegression().fit(shops[["zone", "tier", "age"]], shops["closed"])
+    """)
+    clf = model_by_var(lineage, "clf")
+    assert sorted(clf["training_data"]["features"]["columns"]) == ["age", "lat", "lng", "spend"]
