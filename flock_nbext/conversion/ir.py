@@ -138,6 +138,7 @@ class TreeEnsemble:
     zero_as_missing: frozenset[int] = field(default_factory=frozenset)
     categorical_rule: str = "truncate"
     label_margin: float = 0.0  # binary: class 1 iff post_scale * raw > label_margin
+    sums_in_float32: bool = False  # the library itself sums leaves in float32 (XGBoost)
     source: str = ""
 
     def __post_init__(self) -> None:

@@ -179,7 +179,8 @@ def test_xgboost_intercept_is_read_exactly():
 
 def test_classifiers_compile_to_one_operator_node():
     """At batch 1 every node costs about a microsecond: the classifier operator emits both outputs."""
-    for case in ("lightgbm-one-tree", "xgboost-multiclass"):
+    for case in ("lightgbm-one-tree", "xgboost-binary-nan", "xgboost-multiclass", "sklearn-extra-trees-binary",
+                 "sklearn-random-forest-multiclass"):
         _, ensemble, _ = compiled_case(case)
         ops = [n.op_type for n in REGISTRY.get("tree_ensemble_f32").build(ensemble).graph.node]
         assert ops == ["TreeEnsembleClassifier"], (case, ops)

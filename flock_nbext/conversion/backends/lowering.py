@@ -156,6 +156,8 @@ def float32_sums_unsafe(ensemble: TreeEnsemble) -> str | None:
     transform's steepest slope. The budget is a fifth of the tolerance. Validation still decides;
     this only spares building a candidate that is unlikely to pass.
     """
+    if ensemble.sums_in_float32:  # the original's own sums are float32: nothing to lose
+        return None
     u = 2.0 ** -24
     scale = abs(ensemble.post_scale)
     slope = {"sigmoid": 0.25 * scale, "logistic_ova": 0.25 * scale, "softmax": 0.5 * scale,

@@ -44,8 +44,6 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
         x = b.op("Cast", x, to=11, hint="x_double")
     if _classifier_op_fits(lowered):
         return _classifier(b, lowered, x, nodes, targets, accumulate)
-    if ensemble.task == "binary" and ensemble.n_outputs == 1 and not np.any(lowered.base_left):
-        return _binary_with_margin(b, lowered, x, nodes, targets, accumulate)
     weights = _typed("nodes_values", nodes.pop("nodes_values"), accumulate)
     weights.update(_typed("target_weights", targets.pop("weights"), accumulate))
     raw = b.op("TreeEnsembleRegressor", x, domain="ai.onnx.ml", hint="raw", n_targets=ensemble.n_outputs,
@@ -97,69 +95,51 @@ _CLASSIFIER_POST = {"sigmoid": "LOGISTIC", "softmax": "SOFTMAX", "logistic_ova":
 def _classifier_op_fits(lowered: NumericEnsemble) -> bool:
     """Whether TreeEnsembleClassifier can give both outputs itself (one node instead of five)."""
     ens = lowered.ensemble
-    binary = ens.task == "binary" and ens.n_outputs == 1  # ONNX Runtime's binary mode, see below
-    # two raw outputs for two classes trip ONNX Runtime's label rule for two classes: avoided
-    return ((binary or ens.n_classes >= 3) and ens.label_margin == 0 and not np.any(lowered.base_left)
-            and ens.post_transform in _CLASSIFIER_POST)
+    if np.any(lowered.base_left) or ens.post_transform not in _CLASSIFIER_POST:
+        return False
+    if ens.task == "binary" and ens.n_outputs == 1:
+        return True
+    if ens.task == "binary":  # forests: one probability per class, non-negative
+        return ens.post_transform == "none" and all(np.all(t.values >= 0) for t in lowered.trees)
+    return ens.n_classes >= 3
 
 
 def _classifier(b, lowered: NumericEnsemble, x: str, nodes: dict, targets: dict, accumulate: str):
     """TreeEnsembleClassifier emitting "label" and "probabilities" directly.
 
-    Binary (one raw output): all leaves weigh on class 0 and ONNX Runtime's binary mode returns
-    [1 - sigmoid(z), sigmoid(z)] with label z > 0 - but only if some weight is negative (with all
-    weights positive it compares z with 0.5). Two single-leaf trees weighing -1e-30 and +1e-30
-    guarantee that and add nothing a float32 or float64 sum can see.
+    Binary models put every weight on class 0, which turns on ONNX Runtime's binary mode:
+    probabilities [1 - v, v] from the one score v, and the label v > 0 if some weight is negative,
+    else v > 0.5. Forests (probabilities) pass the class-1 weights, all non-negative: v > 0.5.
+    Boosting (margins, sigmoid) gets two single-leaf trees weighing -(m + 1e-30) and +1e-30: a
+    negative weight, and a shift by the label margin m (0, or XGBoost's 1.2e-7) so that the label
+    is z > m exactly; the probabilities move by at most m / 4.
     """
     from onnx import TensorProto, helper
 
     ens = lowered.ensemble
-    ids, weights = list(targets["ids"]), np.asarray(targets["weights"], dtype=np.float64)
-    tree_ids, node_ids = list(targets["treeids"]), list(targets["nodeids"])
-    if ens.task == "binary" and ens.n_outputs == 1:
+    ids, weights = np.asarray(targets["ids"]), np.asarray(targets["weights"], dtype=np.float64)
+    tree_ids, node_ids = np.asarray(targets["treeids"]), np.asarray(targets["nodeids"])
+    if ens.task == "binary" and ens.n_outputs == 2:
+        keep = ids == 1
+        tree_ids, node_ids, weights, ids = tree_ids[keep], node_ids[keep], weights[keep], ids[keep] * 0
+    elif ens.task == "binary":
         n_trees = len(lowered.trees)
         for name, value in (("treeids", [n_trees, n_trees + 1]), ("nodeids", [0, 0]), ("featureids", [0, 0]),
                             ("modes", ["LEAF", "LEAF"]), ("truenodeids", [0, 0]), ("falsenodeids", [0, 0]),
                             ("missing_value_tracks_true", [0, 0])):
             nodes[f"nodes_{name}"] = nodes[f"nodes_{name}"] + value
         nodes["nodes_values"] = np.concatenate([nodes["nodes_values"], [0.0, 0.0]])
-        tree_ids, node_ids, ids = tree_ids + [n_trees, n_trees + 1], node_ids + [0, 0], ids + [0, 0]
-        weights = np.concatenate([weights, [-1e-30, 1e-30]])
+        tree_ids = np.concatenate([tree_ids, [n_trees, n_trees + 1]])
+        node_ids, ids = np.concatenate([node_ids, [0, 0]]), np.concatenate([ids, [0, 0]])
+        margin = float(np.float32(ens.label_margin))
+        weights = np.concatenate([weights, [-(margin + 1e-30), 1e-30]])
     typed = _typed("nodes_values", nodes.pop("nodes_values"), accumulate)
     typed.update(_typed("class_weights", weights, accumulate))
     b.nodes.append(helper.make_node(
         "TreeEnsembleClassifier", [x], ["label", "probabilities"], domain="ai.onnx.ml",
         classlabels_int64s=list(range(ens.n_classes)), post_transform=_CLASSIFIER_POST[ens.post_transform],
-        class_treeids=tree_ids, class_nodeids=node_ids, class_ids=ids, **nodes, **typed))
+        class_treeids=tree_ids.tolist(), class_nodeids=node_ids.tolist(), class_ids=ids.tolist(), **nodes, **typed))
     inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", ens.n_features])]
     outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
                helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", ens.n_classes])]
-    return b.model(inputs, outputs, "flock_tree_ensemble", doc=ens.describe())
-
-
-def _binary_with_margin(b, lowered: NumericEnsemble, x: str, nodes: dict, targets: dict, accumulate: str):
-    """Binary classifier whose label is z > label_margin (XGBoost): four nodes instead of eight.
-
-    The regressor sums two targets, [m - z, z - m]: ArgMax of that pair is 1 exactly when
-    z > m (the two sums round symmetrically), and Sigmoid of the pair plus [-m, m] gives the
-    probabilities [1 - p, p].
-    """
-    from onnx import TensorProto, helper
-
-    ens = lowered.ensemble
-    margin = ens.label_margin
-    weights = np.asarray(targets["weights"], dtype=np.float64)
-    typed = _typed("nodes_values", nodes.pop("nodes_values"), accumulate)
-    typed.update(_typed("target_weights", np.concatenate([-weights, weights]), accumulate))
-    pair = b.op("TreeEnsembleRegressor", x, domain="ai.onnx.ml", hint="pair", n_targets=2,
-                aggregate_function="SUM", post_transform="NONE", base_values=[margin, -margin], **nodes, **typed,
-                target_treeids=targets["treeids"] * 2, target_nodeids=targets["nodeids"] * 2,
-                target_ids=[0] * len(weights) + [1] * len(weights))
-    label = b.op("ArgMax", pair, axis=1, keepdims=0)
-    proba = b.op("Sigmoid", b.op("Add", pair, b.const(np.array([[-margin, margin]], dtype=np.float32), "margin")))
-    b.rename(label, "label")
-    b.rename(proba, "probabilities")
-    inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", ens.n_features])]
-    outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
-               helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 2])]
     return b.model(inputs, outputs, "flock_tree_ensemble", doc=ens.describe())

@@ -67,7 +67,7 @@ def convert(model: Any) -> TreeEnsemble:
     # the stated intercept is exact; the measured one carries float32 rounding of the leaf sum
     base = stated if stated is not None and np.allclose(stated, measured, rtol=0, atol=1e-5) else measured
     margin = _FLOAT32_SIGMOID_HALF if task == "binary" else 0.0
-    return dataclasses.replace(draft, base_score=base, label_margin=margin)
+    return dataclasses.replace(draft, base_score=base, label_margin=margin, sums_in_float32=True)
 
 
 # XGBoost predicts class 1 when its float32 sigmoid exceeds 0.5; at margins up to this value the
