@@ -313,6 +313,11 @@ class CallMixin:
                 self.rebind(ast.Name(id=caller, ctx=ast.Store()), scope.vars[param].value, node)
         if not returns:
             return Const(None)
+        models = [r for r in returns if isinstance(r, (Model, Choice))]
+        if len(models) > 1:  # def make(name): if name == "rf": return RF() ... return LR()
+            choice = Choice.of(*models)
+            if choice is not None:
+                return choice
         for kind in (Model, Seq, Data, Pred, Metric, TrainSet, Instance):
             chosen = [r for r in returns if isinstance(r, kind)]
             if chosen:

@@ -35,20 +35,24 @@ MAX_UNROLL = 24
 class ControlFlowMixin:
     """``if``/``while``/``for`` statements and loop iteration (the interpreter mixes this in)."""
 
-    def stmt_If(self, stmt) -> None:
+    def stmt_If(self, stmt) -> bool:
         test = self.ev(stmt.test)
         if isinstance(test, Const) and not isinstance(test.value, (list, dict)):
-            self.exec_block(stmt.body if test.value else stmt.orelse)
-            return
+            return self.exec_block(stmt.body if test.value else stmt.orelse)
         if not stmt.orelse:
             self.exec_block(stmt.body)
-            return
+            return False
         scope = self.scope
         before = dict(scope.vars)
-        self.exec_block(stmt.body)
+        body_ends = self.exec_block(stmt.body)
         after_body, scope.vars = scope.vars, dict(before)
-        self.exec_block(stmt.orelse)
+        else_ends = self.exec_block(stmt.orelse)
+        if body_ends != else_ends:  # only the branch that goes on reaches what follows
+            if else_ends:
+                scope.vars = after_body
+            return False
         scope.vars = self.merge_branches(before, after_body, scope.vars)
+        return body_ends
 
     @staticmethod
     def merge_branches(before: dict, body: dict, orelse: dict) -> dict:

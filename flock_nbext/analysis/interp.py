@@ -93,21 +93,25 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
             return "<expr>"
 
     # -- statements -----------------------------------------------------------------------------
-    def exec_block(self, body) -> None:
+    def exec_block(self, body) -> bool:
+        """Run statements in order; True when the block certainly ends in ``return``/``raise``
+        (what follows is not reached, so ``if k == "rf": return RF()`` then ``return LR()`` is one model)."""
         for stmt in body:
-            self.exec_stmt(stmt)
+            if self.exec_stmt(stmt):
+                return True
+        return False
 
-    def exec_stmt(self, stmt) -> None:
+    def exec_stmt(self, stmt) -> bool:
         self.stmt_line = getattr(stmt, "lineno", self.stmt_line)
         handler = getattr(self, "stmt_" + type(stmt).__name__, None)
         self.assign_target = None
         self.assign_value = None
         if handler is not None:
-            handler(stmt)
-        else:
-            for child in ast.iter_child_nodes(stmt):
-                if isinstance(child, ast.expr):
-                    self.ev(child)
+            return bool(handler(stmt))
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                self.ev(child)
+        return False
 
     def stmt_Expr(self, stmt) -> None:
         self.ev(stmt.value)
@@ -180,9 +184,16 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
         klass.attrs.update({k: b.value for k, b in body_scope.vars.items()})
         self.scope.bind(stmt.name, klass, None)
 
-    def stmt_Return(self, stmt) -> None:
+    def stmt_Return(self, stmt) -> bool:
         value = self.ev(stmt.value) if stmt.value is not None else Const(None)
         self.frame.returns.append(value)
+        return True
+
+    def stmt_Raise(self, stmt) -> bool:
+        for child in (stmt.exc, stmt.cause):
+            if child is not None:
+                self.ev(child)
+        return True
 
     def stmt_With(self, stmt) -> None:
         for item in stmt.items:

@@ -148,6 +148,8 @@ class RoleMixin:
 
     def role_concat(self, entry, node, args) -> Value:
         objs = args.get(entry.get("data"))
+        if isinstance(objs, Data):  # pd.concat(read_sql(..., chunksize=n)): the chunks of one source
+            return with_deps(objs, args.deps)
         items = self.seq_of(objs) if objs is not None else None
         axis = args.kw("axis")
         axis = axis.value if isinstance(axis, Const) else 0

@@ -134,3 +134,41 @@ def test_a_helper_that_mutates_its_frame_argument_changes_the_callers_frame():
         rf = RandomForestClassifier().fit(train.drop(columns=["survived"]), train["survived"])
     """)
     assert only_model(lineage)["training_data"]["features"] == {"all_except": ["cabin", "survived"]}
+
+
+def test_a_factory_function_returning_different_models_trains_each_possible_one():
+    lineage = analyse("""
+        import sys
+        import pandas as pd
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.linear_model import Lasso
+
+        def make(kind, seed=0):
+            if kind == "forest":
+                return RandomForestRegressor(random_state=seed)
+            return Lasso(alpha=0.01)
+
+        df = pd.read_csv("d.csv")
+        chosen = make(sys.argv[1])
+        chosen.fit(df[["a"]], df["b"])
+        fixed = make("forest", seed=3)
+        fixed.fit(df[["a"]], df["b"])
+    """)
+    by_line = sorted((m["fit_line"], m["class"], m["hyperparameters"].get("random_state")) for m in lineage["models"])
+    assert by_line == [(14, "sklearn.ensemble.RandomForestRegressor", 0), (14, "sklearn.linear_model.Lasso", None),
+                       (16, "sklearn.ensemble.RandomForestRegressor", 3)]
+
+
+def test_chunks_of_one_query_concatenated_are_that_query():
+    lineage = analyse("""
+        import pandas as pd
+        import sqlalchemy as sa
+        from sklearn.linear_model import LogisticRegression
+
+        engine = sa.create_engine("sqlite:///events.db")
+        events = pd.concat(pd.read_sql_query("SELECT * FROM events", engine, chunksize=10_000))
+        model = LogisticRegression().fit(events.drop(columns="label"), events.label)
+    """)
+    data = only_model(lineage)["training_data"]
+    assert data["features"] == {"all_except": ["label"]} and data["label"] == "label"
+    assert source_texts(lineage, only_model(lineage)) == ["SELECT * FROM events"]
