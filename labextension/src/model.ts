@@ -10,8 +10,10 @@ import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { CommClosedError, FlockConnection } from './connection';
+import { FlockContent } from './content';
 import {
   FlockReply,
+  IFlockContent,
   IFlockModel,
   IFlockState,
   IPushMessage,
@@ -29,6 +31,8 @@ const READY_STATUSES: ReadonlyArray<Kernel.Status> = ['idle', 'busy'];
 export class FlockModel implements IFlockModel {
   constructor(tracker: INotebookTracker) {
     this._tracker = tracker;
+    this._content = new FlockContent((type, extra) => this.request(type, extra));
+    this._content.changed.connect((_, content) => this._contentChanged.emit(content), this);
     tracker.currentChanged.connect(this._onCurrentChanged, this);
     this._follow(tracker.currentWidget);
   }
@@ -43,6 +47,18 @@ export class FlockModel implements IFlockModel {
 
   get pushed(): ISignal<IFlockModel, IPushMessage> {
     return this._pushed;
+  }
+
+  get content(): IFlockContent {
+    return this._content.state;
+  }
+
+  get contentChanged(): ISignal<IFlockModel, IFlockContent> {
+    return this._contentChanged;
+  }
+
+  convert(modelId: string): Promise<void> {
+    return this._content.convert(modelId);
   }
 
   get isDisposed(): boolean {
@@ -155,6 +171,8 @@ export class FlockModel implements IFlockModel {
     this._generation++;
     this._follow(null, false);
     this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
+    this._content.clear();
+    Signal.clearData(this._content);
     Signal.clearData(this);
   }
 
@@ -234,6 +252,9 @@ export class FlockModel implements IFlockModel {
   }
 
   private _onPushed(_: FlockConnection, message: IPushMessage): void {
+    if (message.type === 'lineage_updated' && this._state.phase === 'loaded') {
+      void this._content.fetch();
+    }
     this._pushed.emit(message);
   }
 
@@ -255,11 +276,19 @@ export class FlockModel implements IFlockModel {
   }
 
   private _set(state: IFlockState): void {
+    const wasLoaded = this._state.phase === 'loaded';
     this._state = state;
+    if (state.phase !== 'loaded') {
+      this._content.clear();
+    }
     this._stateChanged.emit(state);
+    if (state.phase === 'loaded' && !wasLoaded) {
+      void this._content.fetch();
+    }
   }
 
   private _tracker: INotebookTracker;
+  private _content: FlockContent;
   private _panel: NotebookPanel | null = null;
   private _connection: FlockConnection | null = null;
   private _generation = 0;
@@ -268,6 +297,7 @@ export class FlockModel implements IFlockModel {
   private _state: IFlockState = { phase: 'no-notebook', notebook: null, status: null, error: null };
   private _stateChanged = new Signal<IFlockModel, IFlockState>(this);
   private _pushed = new Signal<IFlockModel, IPushMessage>(this);
+  private _contentChanged = new Signal<IFlockModel, IFlockContent>(this);
 }
 
 function describeError(error: unknown): string {

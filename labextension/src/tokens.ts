@@ -46,7 +46,86 @@ export interface IErrorReply {
 export interface ILineageReply {
   id?: string | null;
   type: 'lineage';
-  lineage: { schema: 'flock.lineage/1'; [key: string]: unknown };
+  lineage: ILineage;
+}
+
+/*
+ * The lineage JSON, mirroring flock_nbext/schemas/lineage.schema.json (flock.lineage/1).
+ * Only the fields the panel reads are typed; the kernel may send more.
+ */
+
+/** Where a notebook read data: a file, SQL tables, a bundled dataset. */
+export interface IDataSource {
+  id: string;
+  kind: 'csv' | 'parquet' | 'excel' | 'json' | 'sql' | 'sklearn_dataset' | 'other';
+  /** Path, table or query text as written. */
+  source: string;
+  tables: string[];
+  /** The columns read, when known. */
+  columns: string[] | null;
+  var: string | null;
+  line: number;
+  cell?: number;
+}
+
+/** Which columns a model was trained on. */
+export type FeatureSpec =
+  | { columns: string[] }
+  | { all_except: string[] }
+  | { positional: string }
+  | { unknown: string };
+
+/** Which column(s) a model learned to predict. */
+export type LabelSpec = string | null | { positional: string } | { columns: string[] };
+
+/** A model built (and maybe fitted) in the notebook. */
+export interface ILineageModel {
+  id: string;
+  var: string | null;
+  /** Public fully-qualified class name, e.g. lightgbm.LGBMClassifier. */
+  class: string;
+  line: number;
+  cell?: number;
+  fit_cell?: number;
+  /** As written: resolved literals, or source text when computed. */
+  hyperparameters: { [name: string]: unknown };
+  training_data: { sources: string[]; features: FeatureSpec; label: LabelSpec };
+}
+
+/** A metric call, attributed to the model(s) it evaluates. */
+export interface ILineageMetric {
+  id: string;
+  /** Fully-qualified, e.g. sklearn.metrics.accuracy_score. */
+  function: string;
+  var: string | null;
+  model: string | null;
+  models: string[];
+  line: number;
+  cell?: number;
+}
+
+/** A node of the variable-level data-flow graph. */
+export interface IGraphNode {
+  id: string;
+  kind: 'source' | 'variable' | 'model' | 'metric';
+  label: string;
+  line?: number;
+  cell?: number;
+}
+
+/** `source` flows into `target`. */
+export interface IGraphEdge {
+  source: string;
+  target: string;
+}
+
+/** The lineage of the notebook's kernel session. */
+export interface ILineage {
+  schema: 'flock.lineage/1';
+  data_sources: IDataSource[];
+  models: ILineageModel[];
+  metrics: ILineageMetric[];
+  graph: { nodes: IGraphNode[]; edges: IGraphEdge[] };
 }
 
 /** One model flock knows of in this kernel. */
@@ -125,6 +204,28 @@ export interface IFlockState {
   readonly error: string | null;
 }
 
+/** A conversion the panel asked for (one per model id). */
+export interface IConversion {
+  readonly running: boolean;
+  /** The kernel's report, once it answered. */
+  readonly reply: IConvertReply | null;
+  /** Why it failed, as the kernel said it. */
+  readonly error: string | null;
+}
+
+/** What flock knows about the active notebook: fetched when flock loads and on lineage_updated. */
+export interface IFlockContent {
+  /** null until fetched, and while flock is not loaded. */
+  readonly lineage: ILineage | null;
+  readonly models: ReadonlyArray<IModelEntry>;
+  /** Conversions by model id. */
+  readonly conversions: ReadonlyMap<string, IConversion>;
+  /** Why the last fetch failed, or null. */
+  readonly error: string | null;
+  /** Whether a fetch is under way. */
+  readonly fetching: boolean;
+}
+
 /** The model that owns the comm with the active notebook's kernel. */
 export interface IFlockModel {
   readonly state: IFlockState;
@@ -137,6 +238,11 @@ export interface IFlockModel {
   loadFlock(): Promise<void>;
   /** Send one request on the comm and resolve with the reply carrying its id. */
   request(type: RequestType, extra?: { model?: string }): Promise<FlockReply>;
+  /** Lineage, models and conversions of the active notebook. */
+  readonly content: IFlockContent;
+  readonly contentChanged: ISignal<IFlockModel, IFlockContent>;
+  /** Ask the kernel to convert one model (by lineage id); the outcome lands in `content`. */
+  convert(modelId: string): Promise<void>;
 }
 
 export const IFlockModel = new Token<IFlockModel>(
