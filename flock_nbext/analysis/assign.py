@@ -79,6 +79,10 @@ class AssignmentMixin:
             if self.scope.param_callers:  # d = d.copy(): no longer the caller's frame
                 self.scope.param_callers.pop(name, None)
         node = self.store.add_var(name, self.pos(stmt), value.deps)
+        if self._rebinding:  # the same object in a new version: lists holding the old one still hold it
+            previous = self.scope.lookup(name)
+            if previous is not None and previous.node is not None and previous.node != node:
+                self.successors[previous.node] = node
         if isinstance(value, Model):
             self.name_model(value.id, name)
         if isinstance(value, Instance):

@@ -94,6 +94,8 @@ class ControlFlowMixin:
                 try:
                     for item in items:
                         alias = self.alias_of(item)
+                        if alias:  # the variable's current version (mutated by an earlier loop)
+                            item = self.scope.lookup(alias).value
                         self.assign(stmt.target, item, stmt)
                         self.mutated.clear()
                         self.exec_block(stmt.body)
@@ -101,7 +103,11 @@ class ControlFlowMixin:
                         if alias and target in self.mutated:  # for df in [train, test]: df["x"] = ...
                             found = self.scope.lookup(target)
                             if found is not None:
-                                self.bind_name(alias, found.value, stmt)
+                                saved, self._rebinding = self._rebinding, True
+                                try:
+                                    self.bind_name(alias, found.value, stmt)
+                                finally:
+                                    self._rebinding = saved
                 finally:
                     self._unroll_depth -= 1
             else:
@@ -136,6 +142,10 @@ class ControlFlowMixin:
         if not isinstance(item, Data) or len(item.deps) != 1:
             return None
         (node,) = item.deps
+        for _ in range(10_000):  # follow in-place mutations to the latest version of the object
+            if node not in self.successors:
+                break
+            node = self.successors[node]
         name = self.store.graph.nodes[node].get("label") if node in self.store.graph else None
         found = self.scope.lookup(name) if name else None
         return name if found is not None and found.node == node else None

@@ -50,6 +50,7 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
         self.mutated: set[str] = set()
         self._rebinding = False  # a mutation is being written: the name keeps its aliases
         self.saved_models: dict = {}  # path -> model the code saved there (joblib.dump, model.save)
+        self.successors: dict[str, str] = {}  # graph node of a frame -> node of its next mutated version
         self.errors: list[tuple] = []
         self.inline_budget = INLINE_BUDGET  # (cell, line, error) of statements the analyzer failed on
 

@@ -172,3 +172,22 @@ def test_chunks_of_one_query_concatenated_are_that_query():
     data = only_model(lineage)["training_data"]
     assert data["features"] == {"all_except": ["label"]} and data["label"] == "label"
     assert source_texts(lineage, only_model(lineage)) == ["SELECT * FROM events"]
+
+
+def test_every_loop_over_a_list_of_frames_sees_the_previous_loops_changes():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.tree import DecisionTreeClassifier
+
+        train = pd.read_csv("train.csv")
+        test = pd.read_csv("test.csv")
+        both = [train, test]
+        for frame in both:
+            frame["size"] = frame["sibsp"] + frame["parch"] + 1
+        for frame in both:
+            frame["alone"] = 0
+            frame.loc[frame["size"] == 1, "alone"] = 1
+        train = train.drop(["sibsp", "parch", "size", "ticket"], axis=1)
+        tree = DecisionTreeClassifier().fit(train.drop("survived", axis=1), train["survived"])
+    """)
+    assert only_model(lineage)["training_data"]["features"] == {"all_except": ["ticket", "survived"]}
