@@ -85,6 +85,8 @@ class NotebookTracker:
     def instrument_cell(self, tree: ast.Module, source: str | None) -> ast.Module:
         """Analyse the cell (sharing IPython's tree) and plant hooks at its sites; may raise."""
         cell = self.cell
+        if cell.execution_count is None:
+            return tree  # a silent execution (frontend polling, variable inspectors): not a notebook cell
         text = source if source is not None else cell.source
         facts = self.lineage.add_cell(text, execution_count=cell.execution_count, cell_index=cell.index, tree=tree)
         if cell.index is not None:
