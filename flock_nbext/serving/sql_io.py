@@ -5,7 +5,8 @@ sqlite3, psycopg, pyodbc or pymysql. Reads stream: server-side cursors for Postg
 (`stream_results` / a named cursor) and MySQL, `fetchmany` for sqlite3 and pyodbc. Writes go in one
 transaction committed at the end (so a failure leaves nothing half-written), through COPY on
 psycopg and executemany elsewhere. With a plain pyodbc connection to SQL Server, enable MARS
-(`MARS_Connection=yes`) or pass an Engine/URL, since reading and writing then share a connection.
+(`MARS_Connection=yes`) or pass an Engine/URL, since reading and writing then share a connection;
+with psqlODBC add `UseDeclareFetch=1` so the driver fetches in batches instead of the whole result.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class AlchemySession(SqlSession):
     def __init__(self, engine: Any, *, owns_engine: bool = False, connection: Any = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect
-        self.display = redact_uri(engine.url.render_as_string(hide_password=True))
+        self.display = _display_url(engine.url)
         self._owns_engine = owns_engine
         self._given = connection
         with self.errors("connecting"):
@@ -322,6 +323,17 @@ def _dialect_of(con: Any, module: str) -> Any:
     if "mysql" in name or "maria" in name:
         return mysql.dialect()
     return mssql.dialect()
+
+
+def _display_url(url: Any) -> str:
+    """driver://user@host:port/database?query with every password masked (ODBC strings decoded first)."""
+    from ..redaction import MASK, is_secret_name
+
+    auth = f"{url.username}{':***' if url.password else ''}@" if url.username else ""
+    text = f"{url.drivername}://{auth}{url.host or ''}{f':{url.port}' if url.port else ''}/{url.database or ''}"
+    if url.query:
+        text += "?" + "&".join(f"{k}={MASK if is_secret_name(k) else redact(str(v))}" for k, v in url.query.items())
+    return text
 
 
 def _describe(con: Any, module: str) -> str:

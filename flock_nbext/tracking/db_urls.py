@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ..errors import DatabaseError
-from ..redaction import redact_uri
+from ..redaction import MASK, is_secret_name, redact, redact_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import URL
@@ -57,7 +57,14 @@ class DatabaseLocation:
     @property
     def display(self) -> str:
         """The database for messages and logs: driver, user, host, port, database; never a password."""
-        return redact_uri(self.url.render_as_string(hide_password=True).replace(":***@", "@"))
+        url = self.url
+        auth = f"{url.username}{':***' if url.password else ''}@" if url.username else ""
+        host = f"{url.host or ''}{f':{url.port}' if url.port else ''}"
+        text = f"{url.drivername}://{auth}{host}/{url.database or ''}"
+        if url.query:  # values decoded first: an ODBC string's PWD=... is masked, not percent-hidden
+            parts = [f"{k}={MASK if is_secret_name(k) else redact(str(v))}" for k, v in url.query.items()]
+            text += "?" + "&".join(parts)
+        return text
 
     @property
     def dialect(self) -> str:

@@ -236,3 +236,13 @@ def test_failure_mid_stream_rolls_back_earlier_batches(engine, regressor_file):
     with engine.connect() as conn:
         count = conn.execute(sa.text("SELECT COUNT(*) FROM o")).scalar() if sa.inspect(conn).has_table("o") else 0
     assert count == 0  # 11 batches were scored before the bad row; none of them stayed
+
+
+def test_wrong_password_is_named_not_shown(postgres_server, postgres_database, regressor_file):
+    _, path = regressor_file
+    url = postgres_server.url(postgres_database, user="flock_pw", password="Wr0ng-Pa55")
+    with pytest.raises(DatabaseError) as err:
+        score_sql(path, url, QUERY, out_table="o", key="id", progress=False)
+    text = str(err.value)
+    assert "Wr0ng-Pa55" not in text and "flock_pw" in text and postgres_database in text
+    assert "password authentication failed" in text

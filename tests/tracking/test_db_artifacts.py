@@ -196,3 +196,17 @@ def test_runs_and_models_are_recorded_with_files(location, tmp_path):
         rows = set(conn.execute(sa.text("SELECT run_id, model_id, size, sha256 FROM flock_artifact_files")))
     sha = hashlib.sha256(b"x").hexdigest()
     assert rows == {(None, f"m-{'b' * 32}", 1, sha), ("0123456789abcdef0123456789abcdef", None, 1, sha)}
+
+
+def test_odbc_connect_string_route(postgres_server, postgres_database, tmp_path):
+    """`?odbc_connect=` hands a raw ODBC connection string to pyodbc, as mssql+pyodbc users often do."""
+    from urllib.parse import quote_plus
+
+    odbc = (f"DRIVER={{PostgreSQL Unicode}};SERVER=127.0.0.1;PORT={postgres_server.port};"
+            f"DATABASE={postgres_database};UID={postgres_server.superuser}")
+    repo = DatabaseArtifactRepository(f"postgresql+pyodbc://@odbc/-/{ROOT}?odbc_connect={quote_plus(odbc)}")
+    (tmp_path / "m.bin").write_bytes(b"\x00\xff" * 3000)
+    repo.log_artifact(str(tmp_path / "m.bin"), "model")
+    assert [(f.path, f.file_size) for f in repo.list_artifacts("model")] == [("model/m.bin", 6000)]
+    assert Path(repo.download_artifacts("model/m.bin")).read_bytes() == b"\x00\xff" * 3000
+    assert "odbc_connect" in repo.store.display and "PWD" not in repo.store.display

@@ -81,3 +81,12 @@ def test_paths_with_quotes_spaces_unicode_are_kept():
 def test_unsupported_or_incomplete_locations(bad):
     with pytest.raises(DatabaseError):
         parse_location(bad)
+
+
+def test_odbc_connect_password_is_masked_in_display():
+    from urllib.parse import quote_plus
+
+    odbc = "DRIVER={ODBC Driver 18 for SQL Server};SERVER=sql.corp;UID=ml;PWD=Sup3rSecret;"
+    loc = parse_location(f"mssql+pyodbc://@odbc/-/runs?odbc_connect={quote_plus(odbc)}&password=x2")
+    assert "Sup3rSecret" not in loc.display and "x2" not in loc.display
+    assert "SERVER=sql.corp" in loc.display and "PWD=***" in loc.display
