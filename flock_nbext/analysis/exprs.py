@@ -288,8 +288,10 @@ class ExpressionMixin:
         datas = [v for v in values if isinstance(v, Data)]
         if datas:
             return self.data_arith(datas, deps)
-        if isinstance(values[0], ColumnNames) and isinstance(node.ops[0], ast.NotEq) and isinstance(values[1], Const):
-            return Instance("column_mask", attrs={"drop": values[1].value, "of": values[0]})
+        if isinstance(values[0], ColumnNames) and isinstance(node.ops[0], (ast.NotEq, ast.Eq)) and \
+                isinstance(values[1], Const):  # df.columns != "Class" / == "Class": a mask over the columns
+            how = "drop" if isinstance(node.ops[0], ast.NotEq) else "keep"
+            return Instance("column_mask", attrs={how: values[1].value, "of": values[0]})
         return Unknown(node=node, deps=deps)
 
     def ev_BoolOp(self, node) -> Value:

@@ -47,6 +47,13 @@ def _names(value: Value):
     return None
 
 
+def _masked(cols: ColumnSet, mask: Instance) -> ColumnSet:
+    """The columns a ``df.columns != name`` (drop) or ``== name`` (keep) mask selects."""
+    if "keep" in mask.attrs:
+        return cols.select([mask.attrs["keep"]])
+    return cols.drop([mask.attrs["drop"]])
+
+
 def _is_full_slice(node) -> bool:
     return isinstance(node, ast.Slice) and node.lower is None and node.upper is None and node.step is None
 
@@ -92,6 +99,9 @@ class FrameMixin:
                 cols_node = slice_node.elts[1]
                 if _is_full_slice(cols_node):
                     return with_deps(data, deps)
+                mask = key.items[1] if isinstance(key, Seq) and len(key.items) == 2 else None
+                if isinstance(mask, Instance) and mask.kind == "column_mask":  # iloc[:, df.columns != "y"]
+                    return self.select_columns(data, mask, cols_node, node, deps)
                 return data.with_cols(data.cols.positional_within(self.text(node)), series=_is_int_index(cols_node),
                                       deps=deps)
             return with_deps(data, deps)
@@ -136,8 +146,7 @@ class FrameMixin:
                 cols = ColumnSet.positional(self.text(node))
             return data.with_cols(cols, series=False, deps=deps)
         if isinstance(key, Instance) and key.kind == "column_mask":
-            base = key.attrs["of"]
-            return data.with_cols(base.cols.drop([key.attrs["drop"]]), deps=deps)
+            return data.with_cols(_masked(key.attrs["of"].cols, key), series=False, deps=deps)
         if isinstance(key, (Data, Pred)) or isinstance(key_node, ast.Compare) or \
                 (isinstance(key, Instance) and key.kind == "rows"):
             return with_deps(data, deps)  # boolean mask or row indices: rows only
@@ -156,7 +165,7 @@ class FrameMixin:
 
     def columns_subscript(self, names: ColumnNames, key: Value, node) -> Value:
         if isinstance(key, Instance) and key.kind == "column_mask":
-            return ColumnNames(names.cols.drop([key.attrs["drop"]]), names.deps)
+            return ColumnNames(_masked(names.cols, key), names.deps)
         if isinstance(key, Const) and isinstance(key.value, int) and names.cols.kind == COLUMNS:
             try:
                 return Const(names.cols.names[key.value], names.deps)

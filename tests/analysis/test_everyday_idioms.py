@@ -191,3 +191,22 @@ def test_every_loop_over_a_list_of_frames_sees_the_previous_loops_changes():
         tree = DecisionTreeClassifier().fit(train.drop("survived", axis=1), train["survived"])
     """)
     assert only_model(lineage)["training_data"]["features"] == {"all_except": ["ticket", "survived"]}
+
+
+def test_boolean_masks_over_the_columns_select_or_exclude_one_column():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+
+        cards = pd.read_csv("cards.csv")
+        X = cards.loc[:, cards.columns != "Class"]
+        y = cards.loc[:, cards.columns == "Class"]
+        small = cards.iloc[:500, :]
+        Xs = small.iloc[:, small.columns != "Class"]
+        ys = small.iloc[:, small.columns == "Class"]
+        full = LogisticRegression().fit(X, y.values.ravel())
+        part = LogisticRegression().fit(Xs, ys.values.ravel())
+    """)
+    for var in ("full", "part"):
+        data = model_by_var(lineage, var)["training_data"]
+        assert (data["features"], data["label"]) == ({"all_except": ["Class"]}, "Class")
