@@ -8,6 +8,7 @@ no ML library: each frontend and backend imports what it needs when it runs.
 
 from __future__ import annotations
 
+from .frontends import supports, to_ir
 from .ir import Tree, TreeEnsemble
 
-__all__ = ["Tree", "TreeEnsemble"]
+__all__ = ["Tree", "TreeEnsemble", "supports", "to_ir"]
