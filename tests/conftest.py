@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-# TODO(lead): unconditional once tests/fixtures/postgres.py has landed.
-pytest_plugins = ["tests.fixtures.postgres"] if (Path(__file__).parent / "fixtures" / "postgres.py").exists() else []
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.mlflow_server"]
 
 
 @pytest.fixture(autouse=True)

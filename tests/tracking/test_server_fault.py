@@ -12,7 +12,6 @@ from sklearn.linear_model import LogisticRegression
 from flock_nbext.config import Settings
 from flock_nbext.tracking.records import DatasetRecord, FitRecord, MetricRecord
 from flock_nbext.tracking.session import TrackingSession
-from tests.fixtures.mlflow_server import mlflow_server  # noqa: F401  (until the lead registers the plugin)
 
 
 @pytest.fixture
