@@ -20,6 +20,7 @@ from .values import (
     Instance,
     Klass,
     Model,
+    Pred,
     Ref,
     Seq,
     TrainSet,
@@ -152,6 +153,8 @@ class ControlFlowMixin:
 
     def element_of(self, iterable: Value, node) -> Value:
         """What a loop variable holds when the loop is analysed once."""
+        if isinstance(iterable, Pred):  # [round(p) for p in probs]: each item is a prediction
+            return iterable
         if isinstance(iterable, TrainSet):
             if iterable.parts is not None:  # for cat, cont, yb in loader / batch["x"]
                 return with_deps(iterable.parts, iterable.deps)

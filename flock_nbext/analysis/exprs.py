@@ -403,6 +403,8 @@ class ExpressionMixin:
             value = self.ev(elt)
             if isinstance(value, (Data, Pred, Model, Metric)) or (isinstance(value, Instance) and value.kind == "params"):
                 return value
+            if isinstance(iterable, Pred):  # [1 if p > 0.5 else 0 for p in probs]: still that model's output
+                return Pred(iterable.models, value.deps | iterable.deps)
             del items
             return Unknown(node=node, deps=value.deps | iterable.deps)
         finally:

@@ -138,7 +138,9 @@ class RoleMixin:
                     cols = ColumnSet.of(keys)
                     for k, v in derived.items():
                         cols = cols.add(k, v)
-                    return Data(base.sources, cols, bool(entry.get("series")), args.deps)
+                    preds = tuple((k, v.models) for k, v in zip(keys, data.items, strict=False)
+                                  if isinstance(v, Pred))  # DataFrame({"y": y, "pred": p}): a column of predictions
+                    return Data(base.sources, cols, bool(entry.get("series")), args.deps, False, preds)
                 return base
         if isinstance(data, (Data, Pred)):
             if isinstance(data, Pred):

@@ -210,3 +210,21 @@ def test_boolean_masks_over_the_columns_select_or_exclude_one_column():
     for var in ("full", "part"):
         data = model_by_var(lineage, var)["training_data"]
         assert (data["features"], data["label"]) == ({"all_except": ["Class"]}, "Class")
+
+
+def test_predictions_rewritten_by_a_comprehension_or_held_in_a_frame_still_name_the_model():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.metrics import accuracy_score, f1_score
+
+        df = pd.read_csv("d.csv")
+        forest = RandomForestClassifier().fit(df[["a", "b"]], df["y"])
+        probs = forest.predict_proba(df[["a", "b"]])[:, 1]
+        hard = [1 if p > 0.5 else 0 for p in probs]
+        accuracy_score(df["y"], hard)
+        table = pd.DataFrame({"truth": df["y"], "guess": forest.predict(df[["a", "b"]])})
+        f1_score(table.truth, table["guess"])
+    """)
+    assert metric_models(lineage, "accuracy_score") == [["forest"]]
+    assert metric_models(lineage, "f1_score") == [["forest"]]
