@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def execute(notebook: Path, env: dict[str, str], timeout: int = 600):
     """Run every cell of a temporary copy of `notebook` in a fresh kernel; returns the executed notebook."""
     import nbformat
+    import nbformat.v4
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
@@ -30,12 +31,17 @@ def execute(notebook: Path, env: dict[str, str], timeout: int = 600):
         copy = Path(tmp) / notebook.name
         shutil.copy(notebook, copy)
         nb = nbformat.read(copy, as_version=4)
+        # wait for flock's recorder before the kernel goes (shutdown would bound the wait)
+        nb.cells.append(nbformat.v4.new_code_cell("%flock flush"))
         km = KernelManager(kernel_name="python3")
         km.shutdown_wait_time = 120  # the kernel flushes its MLflow queue while shutting down
         client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=False,
                                 resources={"metadata": {"path": str(notebook.parent)}})
         with _environment(env):
             client.execute(env=env)
+        flushed = "".join(o.get("text", "") for o in nb.cells.pop().outputs)
+        if "everything is logged" not in flushed:
+            print(f"warning: {flushed.strip() or 'flock did not confirm the flush'}", file=sys.stderr)
         return nb
 
 
