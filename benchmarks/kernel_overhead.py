@@ -132,7 +132,6 @@ def cell_latency(rounds: int, per_round: int) -> dict:
 
 
 def training_notebook(cells: int, rows: int):
-    import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     setup = ("import numpy as np\nimport lightgbm as lgb\nrng = np.random.default_rng(0)\n"

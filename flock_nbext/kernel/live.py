@@ -66,7 +66,7 @@ def frame_shape(obj: Any) -> tuple[list[str] | None, list[tuple[str, str]] | Non
     columns = getattr(obj, "columns", None)
     if columns is not None and hasattr(obj, "dtypes"):
         names = [str(c) for c in columns]
-        return names, [(str(c), str(t)) for c, t in zip(columns, obj.dtypes)], _len(obj)
+        return names, [(str(c), str(t)) for c, t in zip(columns, obj.dtypes, strict=False)], _len(obj)
     if hasattr(obj, "dtype") and hasattr(obj, "name") and hasattr(obj, "index"):  # Series
         name = None if obj.name is None else str(obj.name)
         return ([name] if name else None), ([(name, str(obj.dtype))] if name else None), _len(obj)

@@ -170,7 +170,7 @@ def result_columns(result: Any) -> tuple[list[str], list[tuple[str, str]] | None
     columns = getattr(result, "columns", None)
     if columns is not None and hasattr(result, "dtypes"):  # a DataFrame
         names = [str(c) for c in columns]
-        schema = [(str(c), str(t)) for c, t in zip(columns, result.dtypes)]
+        schema = [(str(c), str(t)) for c, t in zip(columns, result.dtypes, strict=False)]
         return names, schema, len(result)
     description = getattr(result, "description", None)  # a DB-API cursor after execute
     if description is None and hasattr(result, "cursor"):  # SQLAlchemy CursorResult
