@@ -126,8 +126,11 @@ class ControlFlowMixin:
         """Items to unroll a loop over (lists of models, estimator classes, functions), else None."""
         if isinstance(iterable, Instance) and iterable.kind == "range" and loop is not None:
             loop.count = iterable.attrs.get("count")
-        if isinstance(iterable, TrainSet) and loop is not None:
-            loop.batches = iterable
+        batches = iterable
+        while isinstance(batches, Instance) and batches.kind == "enumerate":  # enumerate(loader, 0)
+            batches = batches.attrs["of"]
+        if isinstance(batches, TrainSet) and loop is not None:
+            loop.batches = batches
         items = seq_items(iterable)
         if items is None:
             return None

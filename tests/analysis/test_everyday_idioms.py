@@ -228,3 +228,26 @@ def test_predictions_rewritten_by_a_comprehension_or_held_in_a_frame_still_name_
     """)
     assert metric_models(lineage, "accuracy_score") == [["forest"]]
     assert metric_models(lineage, "f1_score") == [["forest"]]
+
+
+def test_a_loader_iterated_through_enumerate_still_gives_its_batch_size():
+    lineage = analyse("""
+        import torch
+        import torchvision
+        from torch import nn, optim
+
+        data = torchvision.datasets.CIFAR10(root="./data", train=True, download=True)
+        loader = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(3072, 10))
+        sgd = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+        for epoch in range(3):
+            for i, batch in enumerate(loader, 0):
+                images, labels = batch
+                sgd.zero_grad()
+                loss_fn(net(images), labels).backward()
+                sgd.step()
+    """)
+    hyper = only_model(lineage)["hyperparameters"]
+    assert hyper == {"optimizer": "torch.optim.SGD", "lr": 0.01, "momentum": 0.9, "epochs": 3,
+                     "loss": "torch.nn.CrossEntropyLoss", "batch_size": 16}
