@@ -4,7 +4,8 @@ Through the artifact repository layer MLflow itself calls (log_artifact / downlo
 backend, MLflow's LocalArtifactRepository (a plain folder: what `./mlruns` artifacts are), flock's
 store on SQLite and on PostgreSQL (a throwaway local cluster, started here like the tests do), logs
 and loads 1 MB and 100 MB files in interleaved rounds (the backend order rotates each round);
-medians, and ratios against the local store from the same run. Peak memory for a 500 MB artifact
+medians, and ratios against the local store from the same run; then the same through MlflowClient
+(log_artifact / download_artifacts on a run of an experiment located on each backend). Peak memory for a 500 MB artifact
 is measured per backend in a fresh subprocess (ru_maxrss growth over the process after warm-up).
 Writes benchmarks/results/db_artifacts.json.
 
@@ -82,17 +83,7 @@ def throughput(rounds: int, sizes: list[int], tmp: Path, places: dict[str, str])
                 shutil.rmtree(dst)
                 repo.delete_artifacts() if backend != "local" else shutil.rmtree(
                     os.path.join(places["local"], "local", f"round{r}"), ignore_errors=True)
-    results = {}
-    for (backend, size, operation), values in times.items():
-        med = statistics.median(values)
-        results.setdefault(f"{size // MB}MB", {}).setdefault(operation, {})[backend] = {
-            "median_s": round(med, 4), "MB_per_s": round(size / MB / med, 1), "samples_s": [round(v, 4) for v in values]}
-    for by_op in results.values():
-        for by_backend in by_op.values():
-            base = by_backend["local"]["MB_per_s"]
-            for backend in ("sqlite", "postgresql"):
-                by_backend[backend]["ratio_vs_local"] = round(by_backend[backend]["MB_per_s"] / base, 3)
-    return results
+    return _summarise(times)
 
 
 class RssSampler:
@@ -122,6 +113,52 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, self.now())
+
+
+def through_mlflow(rounds: int, sizes: list[int], tmp: Path, places: dict[str, str]) -> dict:
+    """The same, as a user sees it: MlflowClient.log_artifact / download_artifacts on a run whose
+    experiment's artifact location is a local folder, the SQLite store or the PostgreSQL store."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(f"sqlite:///{tmp / 'tracking.db'}")
+    client = MlflowClient()
+    files = {size: tmp / f"artifact-{size // MB}MB.bin" for size in sizes}
+    runs = {}
+    for backend in BACKENDS:
+        where = str(tmp / "mlflow-local") if backend == "local" else f"{places[backend]}/mlflow"
+        exp = client.create_experiment(f"bench-{backend}", artifact_location=where)
+        runs[backend] = client.create_run(exp).info.run_id
+        client.log_artifact(runs[backend], str(files[sizes[0]]), "warmup")
+    times: dict[tuple[str, int, str], list[float]] = {}
+    for r in range(rounds):
+        for backend in BACKENDS[r % 3:] + BACKENDS[:r % 3]:
+            for size, path in files.items():
+                folder = f"round{r}-{size}"
+                t0 = time.perf_counter()
+                client.log_artifact(runs[backend], str(path), folder)
+                t1 = time.perf_counter()
+                dst = tempfile.mkdtemp(dir=tmp)
+                client.download_artifacts(runs[backend], f"{folder}/{path.name}", dst)
+                t2 = time.perf_counter()
+                times.setdefault((backend, size, "log"), []).append(t1 - t0)
+                times.setdefault((backend, size, "load"), []).append(t2 - t1)
+                shutil.rmtree(dst)
+    return _summarise(times)
+
+
+def _summarise(times: dict[tuple[str, int, str], list[float]]) -> dict:
+    results: dict = {}
+    for (backend, size, operation), values in times.items():
+        med = statistics.median(values)
+        results.setdefault(f"{size // MB}MB", {}).setdefault(operation, {})[backend] = {
+            "median_s": round(med, 4), "MB_per_s": round(size / MB / med, 1), "samples_s": [round(v, 4) for v in values]}
+    for by_op in results.values():
+        for by_backend in by_op.values():
+            base = by_backend["local"]["MB_per_s"]
+            for backend in ("sqlite", "postgresql"):
+                by_backend[backend]["ratio_vs_local"] = round(by_backend[backend]["MB_per_s"] / base, 3)
+    return results
 
 
 def memory_child(backend: str, place: str, path: str) -> None:
@@ -188,6 +225,7 @@ def main() -> None:
             "notes": "repository layer (log_artifact/download_artifacts); local = MLflow LocalArtifactRepository; "
                      "PostgreSQL 15 on loopback with fsync=off (throwaway cluster); 4 MB chunks",
             "throughput": throughput(rounds, [1 * MB, 100 * MB], tmp, places),
+            "throughput_through_mlflow_client": through_mlflow(rounds, [1 * MB, 100 * MB], tmp, places),
             "memory_500MB": memory(500 * MB, tmp, places),
         }
         result["seconds"] = round(time.perf_counter() - started, 1)
@@ -197,7 +235,11 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: result[k] for k in ("throughput", "memory_500MB")}, indent=1))
+    for level in ("throughput", "throughput_through_mlflow_client"):
+        for size, ops in result[level].items():
+            for op, by_backend in ops.items():
+                print(level, size, op, {b: (v["MB_per_s"], v.get("ratio_vs_local")) for b, v in by_backend.items()})
+    print(json.dumps(result["memory_500MB"], indent=1))
 
 
 if __name__ == "__main__":
