@@ -179,10 +179,30 @@ def test_xgboost_intercept_is_read_exactly():
 
 def test_classifiers_compile_to_one_operator_node():
     """At batch 1 every node costs about a microsecond: the classifier operator emits both outputs."""
-    for case in ("lightgbm-one-tree", "xgboost-binary-nan", "xgboost-multiclass", "sklearn-extra-trees-binary",
-                 "sklearn-random-forest-multiclass"):
+    for case in ("lightgbm-one-tree", "xgboost-binary-nan", "xgboost-multiclass", "sklearn-gradient-boosting-binary"):
         _, ensemble, _ = compiled_case(case)
         ops = [n.op_type for n in REGISTRY.get("tree_ensemble_f32").build(ensemble).graph.node]
         assert ops == ["TreeEnsembleClassifier"], (case, ops)
         ops = [n.op_type for n in REGISTRY.get("tree_ensemble").build(ensemble).graph.node]
         assert ops == ["Cast", "TreeEnsembleClassifier"], (case, ops)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_forest_labels_break_ties_like_scikit_learn(backend):
+    """Averaged class probabilities often tie (small leaves, few trees): the first class must win."""
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+
+    from flock_nbext.conversion.frontends import to_ir
+
+    for seed, cls in enumerate([RandomForestClassifier, ExtraTreesClassifier] * 2):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(60, 3)).astype(np.float32)
+        model = cls(n_estimators=3 + seed, max_depth=4, min_samples_leaf=1 + seed, random_state=seed)
+        model.fit(X, rng.integers(0, 3, 60))
+        ensemble = to_ir(model)
+        strategy = REGISTRY.get(backend)
+        if strategy.applicable(ensemble) is not None:
+            continue
+        rows = rng.normal(size=(2000, 3)).astype(np.float32)
+        labels = np.asarray(ensemble.classes)[run_onnx(strategy.build(ensemble), rows)["label"]]
+        np.testing.assert_array_equal(labels, model.predict(rows))

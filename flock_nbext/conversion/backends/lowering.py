@@ -158,6 +158,8 @@ def float32_sums_unsafe(ensemble: TreeEnsemble) -> str | None:
     """
     if ensemble.sums_in_float32:  # the original's own sums are float32: nothing to lose
         return None
+    if ensemble.task != "regression" and ensemble.post_transform == "none":
+        return "float32 sums of averaged class probabilities break ties unlike the original's float64 sums"
     u = 2.0 ** -24
     scale = abs(ensemble.post_scale)
     slope = {"sigmoid": 0.25 * scale, "logistic_ova": 0.25 * scale, "softmax": 0.5 * scale,

@@ -97,11 +97,11 @@ def _classifier_op_fits(lowered: NumericEnsemble) -> bool:
     ens = lowered.ensemble
     if np.any(lowered.base_left) or ens.post_transform not in _CLASSIFIER_POST:
         return False
-    if ens.task == "binary" and ens.n_outputs == 1:
-        return True
-    if ens.task == "binary":  # forests: one probability per class, non-negative
-        return ens.post_transform == "none" and all(np.all(t.values >= 0) for t in lowered.trees)
-    return ens.n_classes >= 3
+    if ens.post_transform == "none":
+        # forests: the operator's label rule breaks ties between equal averaged probabilities
+        # unlike scikit-learn (first class wins); ArgMax over the sums does what it does
+        return False
+    return (ens.task == "binary" and ens.n_outputs == 1) or ens.n_classes >= 3
 
 
 def _classifier(b, lowered: NumericEnsemble, x: str, nodes: dict, targets: dict, accumulate: str):
@@ -109,8 +109,7 @@ def _classifier(b, lowered: NumericEnsemble, x: str, nodes: dict, targets: dict,
 
     Binary models put every weight on class 0, which turns on ONNX Runtime's binary mode:
     probabilities [1 - v, v] from the one score v, and the label v > 0 if some weight is negative,
-    else v > 0.5. Forests (probabilities) pass the class-1 weights, all non-negative: v > 0.5.
-    Boosting (margins, sigmoid) gets two single-leaf trees weighing -(m + 1e-30) and +1e-30: a
+    else v > 0.5. They get two single-leaf trees weighing -(m + 1e-30) and +1e-30: a
     negative weight, and a shift by the label margin m (0, or XGBoost's 1.2e-7) so that the label
     is z > m exactly; the probabilities move by at most m / 4.
     """
@@ -119,10 +118,7 @@ def _classifier(b, lowered: NumericEnsemble, x: str, nodes: dict, targets: dict,
     ens = lowered.ensemble
     ids, weights = np.asarray(targets["ids"]), np.asarray(targets["weights"], dtype=np.float64)
     tree_ids, node_ids = np.asarray(targets["treeids"]), np.asarray(targets["nodeids"])
-    if ens.task == "binary" and ens.n_outputs == 2:
-        keep = ids == 1
-        tree_ids, node_ids, weights, ids = tree_ids[keep], node_ids[keep], weights[keep], ids[keep] * 0
-    elif ens.task == "binary":
+    if ens.task == "binary":
         n_trees = len(lowered.trees)
         for name, value in (("treeids", [n_trees, n_trees + 1]), ("nodeids", [0, 0]), ("featureids", [0, 0]),
                             ("modes", ["LEAF", "LEAF"]), ("truenodeids", [0, 0]), ("falsenodeids", [0, 0]),
