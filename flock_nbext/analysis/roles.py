@@ -52,6 +52,17 @@ def _label_position(names) -> int:
     return max(len(names), 2) - 1 if names else 1
 
 
+def _named_after(source: ColumnSet, names) -> ColumnSet:
+    """``DataFrame(arr, columns=names)`` over values whose columns are known: each new name comes from
+    the column in the same place (same count), else from all of them (``["pc1", "pc2"]`` of a PCA)."""
+    origins = source.origin_names()
+    pairwise = source.kind == "columns" and len(source.names) == len(names)
+    cols = ColumnSet.of(names)
+    for i, name in enumerate(names):
+        cols = cols.add(name, source.origins(source.names[i]) if pairwise else origins)
+    return cols
+
+
 def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
@@ -123,8 +134,12 @@ class RoleMixin:
         names = _names(columns) if columns is not None else None
         if isinstance(columns, Data) or (columns is not None and hasattr(columns, "cols") and names is None):
             cols = columns.cols
+            if cols.kind not in ("columns", "all_except") and isinstance(data, Data) and data.cols.origin_names():
+                cols = data.cols  # DataFrame(enc.transform(X[c]), columns=enc.get_feature_names_out()): X[c]'s
         else:
             cols = ColumnSet.of(names) if names is not None else None
+            if names is not None and isinstance(data, Data) and data.cols.origin_names():
+                cols = _named_after(data.cols, names)
         if isinstance(data, Seq) and data.kind == "dict":
             datas = [v for v in data.items if isinstance(v, (Data, Pred))]
             if datas:

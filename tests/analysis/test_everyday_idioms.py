@@ -251,3 +251,24 @@ def test_a_loader_iterated_through_enumerate_still_gives_its_batch_size():
     hyper = only_model(lineage)["hyperparameters"]
     assert hyper == {"optimizer": "torch.optim.SGD", "lr": 0.01, "momentum": 0.9, "epochs": 3,
                      "loss": "torch.nn.CrossEntropyLoss", "batch_size": 16}
+
+
+def test_frames_rebuilt_from_transformed_arrays_keep_the_columns_they_came_from():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.decomposition import PCA
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import OneHotEncoder
+
+        df = pd.read_csv("d.csv")
+        cats, nums = ["city", "plan"], ["age", "spend", "visits"]
+        ohe = OneHotEncoder()
+        encoded = pd.DataFrame(ohe.fit_transform(df[cats]).toarray(), columns=ohe.get_feature_names_out())
+        comps = pd.DataFrame(PCA(2).fit_transform(df[nums]), columns=["pc1", "pc2"])
+        renamed = pd.DataFrame(df[nums].values, columns=["A", "S", "V"])
+        wide = LogisticRegression().fit(pd.concat([encoded, comps], axis=1), df["y"])
+        one = LogisticRegression().fit(renamed[["S"]], df["y"])
+    """)
+    assert sorted(model_by_var(lineage, "wide")["training_data"]["features"]["columns"]) == \
+        ["age", "city", "plan", "spend", "visits"]
+    assert model_by_var(lineage, "one")["training_data"]["features"] == {"columns": ["spend"]}
