@@ -117,9 +117,12 @@ def test_lineage_and_models_of_a_trained_model(lab_server, page, artifacts_dir):
     expect(report).to_contain_text("max diff vs original: ")
     expect(report).to_contain_text(re.compile(r"batch 1: [0-9.]+× (faster|as fast)"))
     expect(card.get_by_test_id("flock-model-run")).to_have_text(re.compile(r"^MLflow run [0-9a-f]{32}$"))
+    report.locator("summary").click()
+    expect(report.locator("tbody tr[data-chosen='true']")).to_have_count(1)
+    widen_left_sidebar(page, PANEL_WIDTH_PX)
+    page.screenshot(path=str(artifacts_dir / "panel_models.png"))
 
     panel.get_by_test_id("flock-tab-lineage").click()
-    widen_left_sidebar(page, PANEL_WIDTH_PX)
     expect(metric).to_be_visible()
     screenshot = artifacts_dir / "panel_views.png"
     page.screenshot(path=str(screenshot))

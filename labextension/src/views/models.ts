@@ -36,11 +36,14 @@ export function formatNumber(value: unknown): string {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     return show(value) || '–';
   }
-  if (value === 0 || Number.isInteger(value)) {
+  if (value === 0 || (Number.isInteger(value) && Math.abs(value) < 1e6)) {
     return value.toLocaleString('en-US');
   }
   const size = Math.abs(value);
-  return size < 1e-3 || size >= 1e6 ? value.toExponential(1) : String(Number(value.toPrecision(3)));
+  if (size >= 1e6) {
+    return value.toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+  }
+  return size < 1e-3 ? value.toExponential(1) : String(Number(value.toPrecision(3)));
 }
 
 /** "batch 1: 14.1× faster" lines of a conversion's speedups (batch_n is the batch size). */
@@ -113,7 +116,7 @@ function reportTable(reply: IConvertReply): HTMLTableElement {
   return table;
 }
 
-function conversionNode(conversion: IConversion | undefined): HTMLElement | null {
+function conversionNode(conversion: IConversion | undefined, tableOpen: boolean): HTMLElement | null {
   if (!conversion) {
     return null;
   }
@@ -130,6 +133,7 @@ function conversionNode(conversion: IConversion | undefined): HTMLElement | null
     report.appendChild(element('div', 'jp-FlockConvert-line', line));
   }
   const details = element('details', 'jp-FlockConvert-details');
+  details.open = tableOpen;
   details.append(element('summary', '', 'all candidates'), reportTable(conversion.reply));
   report.appendChild(details);
   return report;
@@ -230,7 +234,16 @@ export class ModelsView extends Widget {
       : 'Fit this model first';
     button.addEventListener('click', () => void this._model.convert(entry.id));
     card.appendChild(button);
-    const outcome = conversionNode(conversion);
+    const outcome = conversionNode(conversion, this._openTables.has(entry.id));
+    // keep "all candidates" open across re-renders
+    outcome?.querySelector('details')?.addEventListener('toggle', event => {
+      const open = (event.target as HTMLDetailsElement).open;
+      if (open) {
+        this._openTables.add(entry.id);
+      } else {
+        this._openTables.delete(entry.id);
+      }
+    });
     if (outcome) {
       card.appendChild(outcome);
     }
@@ -238,4 +251,5 @@ export class ModelsView extends Widget {
   }
 
   private _model: IFlockModel;
+  private _openTables = new Set<string>();
 }
