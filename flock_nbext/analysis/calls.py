@@ -374,6 +374,8 @@ class CallMixin:
             return Unknown(node=node, deps=inst.deps)
         if kind == "file" and attr in ("read", "read_text"):  # open("q.sql").read(): the file's text
             return file_text(inst.attrs.get("_path"), inst.deps | args.deps)
+        if kind == "file_text":  # open("q.sql").read().format(day=d).strip(): still that file's query
+            return file_text(inst.attrs.get("_path"), inst.deps | args.deps)
         return self.generic_result(node, args, None if kind in ("loss_value", "history") else inst)
 
     def connection_method(self, inst: Instance, attr: str, node, args: Args, recv_node) -> Value:

@@ -253,7 +253,10 @@ class FrameMixin:
         if not (isinstance(gen.target, ast.Name) and isinstance(node.elt, ast.Name) and node.elt.id == gen.target.id):
             return None
         cols = iterable.cols
-        for cond in gen.ifs:
+        conditions = []
+        for cond in gen.ifs:  # `if c != "id" and c != "y"` is two conditions
+            conditions.extend(cond.values if isinstance(cond, ast.BoolOp) and isinstance(cond.op, ast.And) else [cond])
+        for cond in conditions:
             if isinstance(cond, ast.Compare) and len(cond.ops) == 1 and isinstance(cond.left, ast.Name) \
                     and cond.left.id == gen.target.id:
                 other = self.ev(cond.comparators[0])

@@ -272,3 +272,15 @@ def test_frames_rebuilt_from_transformed_arrays_keep_the_columns_they_came_from(
     assert sorted(model_by_var(lineage, "wide")["training_data"]["features"]["columns"]) == \
         ["age", "city", "plan", "spend", "visits"]
     assert model_by_var(lineage, "one")["training_data"]["features"] == {"columns": ["spend"]}
+
+
+def test_a_feature_comprehension_with_several_exclusions_joined_by_and():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.linear_model import LinearRegression
+
+        train = pd.read_csv("t.csv")
+        features = [c for c in train.columns if c != "target" and c not in ["id", "fold"]]
+        reg = LinearRegression().fit(train[features], train["target"])
+    """)
+    assert only_model(lineage)["training_data"]["features"] == {"all_except": ["target", "id", "fold"]}

@@ -184,7 +184,7 @@ def test_a_query_read_from_a_file_is_a_sql_source_named_by_that_file():
             text = handle.read()
         c = pd.read_sql_query(text, con)
         cur = con.cursor()
-        cur.execute(open("queries/raw.sql").read())
+        cur.execute(open("queries/raw.sql").read().format(day="2024-01-01"))
         rows = cur.fetchall()
         model = Lasso().fit(c.drop(columns=["y"]), c["y"])
     """)
