@@ -1,9 +1,10 @@
 """The flock panel's Lineage and Models views in a real JupyterLab, driven in Debian's Chromium.
 
 A notebook loads flock, writes a small CSV, reads it with pandas, fits a LogisticRegression on
-named columns and scores it with accuracy_score. After Run All, the lineage graph shows the CSV,
-the feature and label columns, the model class and the metric; the Models view lists the model,
-and its Convert button brings back the conversion report.
+named columns and scores it with accuracy_score, then fits a LabelSpreading no converter handles.
+After Run All, the lineage graph shows the CSV, the feature and label columns, the model class and
+the metric; the Models view lists both models; Convert brings back the conversion report for the
+first and the kernel's error for the second.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ clf = LogisticRegression(C=0.5, max_iter=200).fit(X, y)
 acc = accuracy_score(y, clf.predict(X))
 acc"""
 
+# A model no ONNX converter handles: Convert shows the kernel's error.
+UNCONVERTIBLE = """\
+from sklearn.semi_supervised import LabelSpreading
+
+spread = LabelSpreading().fit(X, y)"""
+
 
 def run_all_cells(page) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
@@ -68,7 +75,7 @@ def test_lineage_and_models_of_a_trained_model(lab_server, page, artifacts_dir):
 
     write_notebook(
         lab_server.root_dir / "churn.ipynb",
-        [("code", "%load_ext flock"), ("code", WRITE_CSV), ("code", TRAIN)],
+        [("code", "%load_ext flock"), ("code", WRITE_CSV), ("code", TRAIN), ("code", UNCONVERTIBLE)],
     )
     page.goto(f"{lab_server.url}/lab/tree/churn.ipynb")
     expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=UI_TIMEOUT_MS)
@@ -86,9 +93,10 @@ def test_lineage_and_models_of_a_trained_model(lab_server, page, artifacts_dir):
     )
     graph = panel.get_by_test_id("flock-lineage-graph")
     source = graph.get_by_test_id("flock-node-source")
-    model = graph.get_by_test_id("flock-node-model")
+    model = graph.get_by_test_id("flock-node-model").filter(has_text="LogisticRegression")
     metric = graph.get_by_test_id("flock-node-metric")
-    expect(metric).to_contain_text("accuracy_score", timeout=UI_TIMEOUT_MS)
+    expect(graph.get_by_test_id("flock-node-model")).to_have_count(2, timeout=UI_TIMEOUT_MS)
+    expect(metric).to_contain_text("accuracy_score")
     expect(source).to_contain_text("customers.csv")
     expect(model).to_contain_text("LogisticRegression")
     for column in ("age", "income", "visits", "label: churned"):
@@ -101,9 +109,9 @@ def test_lineage_and_models_of_a_trained_model(lab_server, page, artifacts_dir):
     expect(lines).to_contain_text("metric accuracy_score acc of clf")
 
     panel.get_by_test_id("flock-tab-models").click()
-    card = panel.get_by_test_id("flock-model")
-    expect(card).to_have_count(1)
-    expect(card).to_contain_text("clf")
+    cards = panel.get_by_test_id("flock-model")
+    expect(cards).to_have_count(2)
+    card = cards.filter(has_text="clf")
     expect(card.get_by_test_id("flock-model-class")).to_have_text("LogisticRegression")
     expect(card.get_by_test_id("flock-model-params")).to_have_text("C=0.5, max_iter=200")
     expect(card.get_by_test_id("flock-model-metrics")).to_have_text("accuracy_score (acc)")
@@ -118,6 +126,13 @@ def test_lineage_and_models_of_a_trained_model(lab_server, page, artifacts_dir):
     expect(report).to_contain_text(re.compile(r"batch 1: [0-9.]+× (faster|as fast)"))
     expect(card.get_by_test_id("flock-model-run")).to_have_text(re.compile(r"^MLflow run [0-9a-f]{32}$"))
     report.locator("summary").click()
+
+    other = cards.filter(has_text="spread")
+    expect(other.get_by_test_id("flock-model-class")).to_have_text("LabelSpreading")
+    other.get_by_test_id("flock-convert-button").click()
+    expect(other.get_by_test_id("flock-convert-error")).to_contain_text(
+        "no converter could build LabelSpreading", timeout=UI_TIMEOUT_MS
+    )
     expect(report.locator("tbody tr[data-chosen='true']")).to_have_count(1)
     widen_left_sidebar(page, PANEL_WIDTH_PX)
     page.screenshot(path=str(artifacts_dir / "panel_models.png"))
