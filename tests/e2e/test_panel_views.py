@@ -4,12 +4,16 @@ A notebook loads flock, writes a small CSV, reads it with pandas, fits a Logisti
 named columns and scores it with accuracy_score, then fits a LabelSpreading no converter handles.
 After Run All, the lineage graph shows the CSV, the feature and label columns, the model class and
 the metric; the Models view lists both models; Convert brings back the conversion report for the
-first and the kernel's error for the second.
+first and the kernel's error for the second. The graph's own layout code is also run in Node on
+the lineage of a larger script (two sources, a merge, a split, two models, two metrics).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,9 +23,8 @@ from flock_nbext import __version__
 from .conftest import copy_if_requested, write_notebook
 from .test_panel_browser import UI_TIMEOUT_MS, wait_for_idle_kernel
 
-pytestmark = pytest.mark.browser
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
+LIB = REPO_ROOT / "labextension" / "lib"
 PANEL_WIDTH_PX = 860
 
 WRITE_CSV = """\
@@ -70,6 +73,7 @@ def widen_left_sidebar(page, width: int) -> None:
     page.mouse.up()
 
 
+@pytest.mark.browser
 def test_lineage_and_models_of_a_trained_model(lab_server, page, artifacts_dir):
     from playwright.sync_api import expect
 
@@ -143,3 +147,88 @@ def test_lineage_and_models_of_a_trained_model(lab_server, page, artifacts_dir):
     page.screenshot(path=str(screenshot))
     copy_if_requested(screenshot, REPO_ROOT / "docs" / "panel.png")
     assert page.errors == []
+
+
+LARGER = """\
+import pandas as pd
+import sqlalchemy as sa
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+engine = sa.create_engine("sqlite:///shop.db")
+orders = pd.read_sql("SELECT customer_id, amount, items FROM orders", engine)
+customers = pd.read_csv("customers.csv")
+df = customers.merge(orders, on="customer_id")
+features = ["age", "income", "amount"]
+X_train, X_test, y_train, y_test = train_test_split(df[features], df["churned"], test_size=0.2)
+rf = RandomForestClassifier(n_estimators=50, max_depth=4).fit(X_train, y_train)
+lr = LogisticRegression(C=1.0).fit(X_train, y_train)
+acc = accuracy_score(y_test, rf.predict(X_test))
+auc = roc_auc_score(y_test, lr.predict_proba(X_test)[:, 1])
+"""
+
+LAYOUT_SCRIPT = """\
+import { readFileSync } from 'fs';
+import { buildGraph } from './graph.js';
+import { layout } from './layout.js';
+const placed = layout(buildGraph(JSON.parse(readFileSync(0, 'utf8'))));
+const name = n => n.title;
+console.log(JSON.stringify({
+  nodes: placed.nodes.map(({ id, kind, title, lines, x, y, width, height }) => ({ id, kind, title, lines, x, y, width, height })),
+  edges: placed.edges.map(e => [name(e.from), name(e.to)]),
+  width: placed.width
+}));
+"""
+
+
+def run_layout(lineage: dict, tmp_path: Path) -> dict:
+    """labextension/lib/{graph,layout}.js (the panel's pure layout code, built by `jlpm build`) in Node."""
+    for module in ("graph.js", "layout.js"):
+        assert (LIB / module).exists(), f"{LIB / module} is missing: run `jlpm build` in labextension/"
+        shutil.copy(LIB / module, tmp_path / module)
+    (tmp_path / "package.json").write_text('{"type": "module"}')
+    (tmp_path / "run.js").write_text(LAYOUT_SCRIPT)
+    done = subprocess.run(["node", "run.js"], cwd=tmp_path, input=json.dumps(lineage), capture_output=True,
+                          text=True, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def test_lineage_graph_layout_of_a_larger_script(tmp_path):
+    import flock_nbext
+
+    placed = run_layout(flock_nbext.lineage(LARGER), tmp_path)
+
+    by_kind: dict[str, list[dict]] = {}
+    for node in placed["nodes"]:
+        by_kind.setdefault(node["kind"], []).append(node)
+    titles = {kind: sorted(n["title"] for n in nodes) for kind, nodes in by_kind.items()}
+    assert titles["source"] == ["customers.csv", "orders"]
+    assert titles["model"] == ["LogisticRegression", "RandomForestClassifier"]
+    assert titles["metric"] == ["accuracy_score", "roc_auc_score"]
+    # the variables a source is read into (orders, customers) are the source nodes themselves
+    assert titles["frame"] == ["X_test", "X_train", "df", "y_test", "y_train"]
+    [customers] = [n for n in by_kind["source"] if n["title"] == "customers.csv"]
+    assert customers["lines"] == ["age", "income", "churned"]  # amount comes from orders
+    [rf] = [n for n in by_kind["model"] if n["title"] == "RandomForestClassifier"]
+    assert rf["lines"] == ["features:", "  age", "  income", "  amount", "label: churned"]
+
+    edges = {tuple(edge) for edge in placed["edges"]}
+    assert {("orders", "df"), ("customers.csv", "df"), ("df", "X_train"), ("X_train", "RandomForestClassifier"),
+            ("y_train", "LogisticRegression"), ("RandomForestClassifier", "accuracy_score"),
+            ("LogisticRegression", "roc_auc_score")} <= edges
+    assert ("df", "RandomForestClassifier") not in edges  # implied by df -> X_train -> rf
+
+    # columns left to right by kind; nodes of one column never overlap
+    order = ["source", "frame", "model", "metric"]
+    for left, right in zip(order, order[1:]):
+        assert max(n["x"] + n["width"] for n in by_kind[left]) < min(n["x"] for n in by_kind[right])
+    columns: dict[float, list[dict]] = {}
+    for node in placed["nodes"]:
+        columns.setdefault(node["x"], []).append(node)
+    for column in columns.values():
+        column.sort(key=lambda n: n["y"])
+        for upper, lower in zip(column, column[1:]):
+            assert upper["y"] + upper["height"] < lower["y"], (upper["title"], lower["title"])
+    assert placed["width"] == max(n["x"] + n["width"] for n in placed["nodes"]) + 8
