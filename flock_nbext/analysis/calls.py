@@ -220,9 +220,7 @@ class CallMixin:
         deps = args.deps | (receiver.deps if receiver is not None else frozenset())
         preds = [v for value in values for v in data_in(value) if isinstance(v, Pred)]
         if preds:
-            if len(preds) == 1:  # np.ravel(p), np.round(p): the same predictions
-                return Pred(preds[0].models, deps, preds[0].inputs)
-            return Pred(frozenset().union(*(p.models for p in preds)), deps)
+            return self.merge_preds(preds, deps)  # np.ravel(p), np.column_stack([p1, p2])
         datas = [v for value in values for v in data_in(value) if isinstance(v, Data)]
         if len(datas) == 1 and datas[0].series:  # re.search(p, s), f(s): computed from the same column
             return Data(datas[0].sources, datas[0].cols, True, deps)

@@ -275,6 +275,16 @@ class FrameMixin:
             cols = iterable.cols.drop(cols.names)
         return ColumnNames(cols, iterable.deps)
 
+    def merge_preds(self, preds, deps) -> Pred:
+        """Predictions of several models together (a blend, a stack): the inputs they were made from too."""
+        models = frozenset().union(*(p.models for p in preds))
+        inputs = [p.inputs for p in preds]
+        if not all(isinstance(i, Data) for i in inputs):
+            return Pred(models, deps)
+        if len(inputs) == 1 or all(i is inputs[0] for i in inputs):
+            return Pred(models, deps, inputs[0])
+        return Pred(models, deps, self.combine_values(inputs, axis=1))
+
     def combine_values(self, values, axis=1, deps=frozenset()) -> Value:
         """Side by side (hstack, concat axis=1) or stacked rows (vstack, concat axis=0)."""
         datas = [v for v in values if isinstance(v, Data)]
@@ -282,7 +292,7 @@ class FrameMixin:
         if not datas:
             preds = [v for v in values if isinstance(v, Pred)]
             if preds:
-                return Pred(frozenset().union(*(p.models for p in preds)), deps)
+                return self.merge_preds(preds, deps)
             return Unknown("combined values", deps)
         sources = frozenset().union(*(d.sources for d in datas))
         if axis in AXIS_COLUMNS:

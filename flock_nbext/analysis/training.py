@@ -89,7 +89,9 @@ class TrainingMixin:
                         made_by = self.store.models.get(mid)
                         if made_by is not None:
                             sources.extend(made_by["training_data"]["sources"])
-        if isinstance(X, Data):
+        if isinstance(X, Pred) and isinstance(X.inputs, Data):  # stacking: made from what the models saw
+            features = X.inputs.cols.to_features()
+        elif isinstance(X, Data):
             features = X.cols.to_features()
         else:
             features = {"unknown": "features are not values read from a data source" if X is not None

@@ -329,3 +329,22 @@ def test_cluster_labels_used_as_features_trace_to_the_clustered_columns():
     """)
     clf = model_by_var(lineage, "clf")
     assert sorted(clf["training_data"]["features"]["columns"]) == ["age", "lat", "lng", "spend"]
+
+
+def test_a_stacker_trained_on_other_models_outputs_reports_the_columns_those_models_saw():
+    lineage = analyse("""
+        import numpy as np
+        import pandas as pd
+        from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+        from sklearn.linear_model import LogisticRegression
+
+        df = pd.read_csv("d.csv")
+        X, y = df[["a", "b", "c"]], df["y"]
+        rf = RandomForestClassifier().fit(X, y)
+        et = ExtraTreesClassifier().fit(X[["a", "b"]], y)
+        level_two = np.column_stack([rf.predict_proba(X)[:, 1], et.predict_proba(X[["a", "b"]])[:, 1]])
+        stacker = LogisticRegression().fit(level_two, y)
+    """)
+    stacker = model_by_var(lineage, "stacker")
+    assert stacker["training_data"]["features"] == {"columns": ["a", "b", "c"]}
+    assert source_texts(lineage, stacker) == ["d.csv"]
