@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import os
 import stat
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from typing import Any
 from ..errors import DatabaseError
 from ..redaction import redact
 from . import db_schema
+from .db_engines import ENGINES
 from .db_urls import DatabaseLocation, normalize_path, parse_location
 
 CHUNK_SIZE = 4 * 1024 * 1024
@@ -49,64 +49,6 @@ class Listing:
     folders: list[str]
 
 
-class _Engines:
-    """One SQLAlchemy engine per database URL and process (MLflow makes many repository objects)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._engines: dict[tuple[int, str], tuple[Any, list[Any]]] = {}
-
-    def get(self, location: DatabaseLocation) -> tuple[Any, list[Any]]:
-        """(engine, [schema checked?, monotonic time of the last stale-upload cleanup])."""
-        key = (os.getpid(), location.url.render_as_string(hide_password=False))
-        with self._lock:
-            if key not in self._engines:
-                self._engines[key] = (_create_engine(location), [False, -1e9])
-            return self._engines[key]
-
-
-_ENGINES = _Engines()
-
-
-def _create_engine(location: DatabaseLocation) -> Any:
-    import sqlalchemy as sa
-
-    if location.dialect == "sqlite":
-        engine = sa.create_engine(location.url, connect_args={"timeout": 60, "check_same_thread": False})
-
-        @sa.event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_con: Any, _record: Any) -> None:
-            dbapi_con.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
-            dbapi_con.execute("PRAGMA page_size=65536")  # only takes effect on a new, empty file: fewer overflow pages
-            dbapi_con.execute("PRAGMA journal_mode=WAL")
-            dbapi_con.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; fsync at checkpoints
-            dbapi_con.execute("PRAGMA busy_timeout=60000")
-
-        @sa.event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            # Writers take the write lock up front: two deferred writers would deadlock on upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("flock_write")
-                                 else "BEGIN")
-
-        return engine
-    if location.url.drivername == "postgresql+pyodbc":
-        from . import db_odbc
-
-        db_odbc.register()
-    engine = sa.create_engine(location.url, pool_size=2, max_overflow=8, pool_pre_ping=False)
-    if location.url.drivername == "postgresql+psycopg":
-
-        @sa.event.listens_for(engine, "connect")
-        def _binary_bytea(dbapi_con: Any, _record: Any) -> None:
-            # Send chunks as binary bytea, not hex text twice their size.
-            from psycopg.types.string import BytesBinaryDumper
-
-            for kind in (bytes, bytearray, memoryview):
-                dbapi_con.adapters.register_dumper(kind, BytesBinaryDumper)
-
-    return engine
-
-
 def connect(uri: str, *, check_schema: bool = True) -> ArtifactStore:
     """The store behind an artifact location URI; checks (once per process) that its schema is current."""
     location = parse_location(uri)
@@ -123,7 +65,7 @@ class ArtifactStore:
         self.location = location
         self.display = location.display
         with self.errors("connect to"):
-            self.engine, self._engine_state = _ENGINES.get(location)
+            self.engine, self._engine_state = ENGINES.get(location)
         self._tables = db_schema.build_metadata(db_schema.LATEST)
         self.blobs = self._tables.tables[db_schema.BLOBS]
         self.chunks = self._tables.tables[db_schema.CHUNKS]
