@@ -26,6 +26,7 @@ from .values import (
     TrainSet,
     Unknown,
     Value,
+    evolve,
     seq_items,
     with_deps,
 )
@@ -73,6 +74,11 @@ class ControlFlowMixin:
             choice = Choice.of(binding.value, other.value)
             if isinstance(choice, Choice):
                 merged[name] = Binding(choice, other.node)
+            elif isinstance(binding.value, Data) and isinstance(other.value, Data) and \
+                    binding.value.cols == other.value.cols and binding.value.sources != other.value.sources:
+                # if cached: df = read_parquet(a) else: df = read_csv(b): rows from either source
+                merged[name] = Binding(evolve(other.value, sources=other.value.sources | binding.value.sources),
+                                       other.node)
         return merged
 
     def stmt_While(self, stmt) -> None:

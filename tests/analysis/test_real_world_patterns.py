@@ -348,3 +348,18 @@ def test_a_stacker_trained_on_other_models_outputs_reports_the_columns_those_mod
     stacker = model_by_var(lineage, "stacker")
     assert stacker["training_data"]["features"] == {"columns": ["a", "b", "c"]}
     assert source_texts(lineage, stacker) == ["d.csv"]
+
+
+def test_a_frame_read_from_either_of_two_files_trains_on_both_sources():
+    lineage = analyse("""
+        import os
+        import pandas as pd
+        from sklearn.linear_model import LinearRegression
+
+        if os.path.exists("cache.parquet"):
+            df = pd.read_parquet("cache.parquet")
+        else:
+            df = pd.read_csv("raw.csv")
+        reg = LinearRegression().fit(df.drop(columns=["y"]), df["y"])
+    """)
+    assert source_texts(lineage, only_model(lineage)) == ["cache.parquet", "raw.csv"]
