@@ -141,8 +141,16 @@ def test_lineage_and_models_of_a_trained_model(lab_server, page, artifacts_dir):
     widen_left_sidebar(page, PANEL_WIDTH_PX)
     page.screenshot(path=str(artifacts_dir / "panel_models.png"))
 
+    # a new cell typed and run by hand: the kernel pushes lineage_updated and the graph follows
     panel.get_by_test_id("flock-tab-lineage").click()
-    expect(metric).to_be_visible()
+    page.locator(".jp-NotebookPanel .jp-Cell").last.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type("from sklearn.metrics import f1_score; f1 = f1_score(y, clf.predict(X))")
+    page.keyboard.press("Shift+Enter")
+    expect(metric.filter(has_text="f1_score")).to_contain_text("f1", timeout=UI_TIMEOUT_MS)
+    expect(metric).to_have_count(2)
     screenshot = artifacts_dir / "panel_views.png"
     page.screenshot(path=str(screenshot))
     copy_if_requested(screenshot, REPO_ROOT / "docs" / "panel.png")
