@@ -204,9 +204,19 @@ def bench_model(key: str, threads_list: list[int], rounds: int, use_lleaves: boo
         run = {}
         for name, row in t1.items():
             run[name] = {**row, "batch1_latency_vs_native": round(row["batch1_p50_us"] / base["batch1_p50_us"], 3),
-                         "batchN_throughput_vs_native": round(row["batchN_rows_per_s"] / base["batchN_rows_per_s"], 3)}
+                         "batchN_throughput_vs_native": round(row["batchN_rows_per_s"] / base["batchN_rows_per_s"], 3),
+                         "batch1_min_latency_vs_native": round(row["batch1_min_us"] / base["batch1_min_us"], 3),
+                         "batchN_best_throughput_vs_native":
+                             round(row["batchN_best_rows_per_s"] / base["batchN_best_rows_per_s"], 3)}
         out["runs"][f"threads={threads}"] = run
         out.setdefault("targets", {})[f"threads={threads}"] = targets(run, native, choice, baseline_name, compiled)
+        # On a loaded machine a call that loses its CPU takes tens of ms: the fastest call / best
+        # round is closer to what the code costs; both views are recorded.
+        out.setdefault("targets_on_fastest", {})[f"threads={threads}"] = targets(
+            {n: {**r, "batch1_p50_us": r["batch1_min_us"], "batchN_rows_per_s": r["batchN_best_rows_per_s"],
+                 "batch1_latency_vs_native": r["batch1_min_latency_vs_native"],
+                 "batchN_throughput_vs_native": r["batchN_best_throughput_vs_native"]} for n, r in run.items()},
+            native, choice, baseline_name, compiled)
     return out
 
 
