@@ -15,6 +15,7 @@ from .assign import AssignmentMixin
 from .calls import CallMixin
 from .control import ControlFlowMixin
 from .exprs import ExpressionMixin
+from .frame_methods import FrameMethodMixin
 from .frames import FrameMixin
 from .kb import KnowledgeBase
 from .literals import LiteralMixin
@@ -29,7 +30,7 @@ INLINE_BUDGET = 2000  # user-function bodies analysed per top-level statement
 
 
 class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin, LiteralMixin, RoleMixin, FrameMixin,
-                  ModelMixin, TrainingMixin):
+                  FrameMethodMixin, ModelMixin, TrainingMixin):
     """Analyse cells one after the other against shared state (scope, store)."""
 
     def __init__(self, kb: KnowledgeBase, store: LineageStore) -> None:
