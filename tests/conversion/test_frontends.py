@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flock_nbext.conversion.backends import reference
+from flock_nbext.conversion.backends import numpy_reference as reference
 from flock_nbext.conversion.frontends import Frontend, FrontendRegistry, supports, to_ir
 from flock_nbext.conversion.ir import make_tree
 from flock_nbext.errors import ConversionError, UnsupportedModelError

@@ -154,7 +154,7 @@ def _tree(t: dict, *, output: int, scale: float):
 
 
 def _measured_base(booster, draft: TreeEnsemble, xgboost, end: int, gbtree: dict) -> np.ndarray:
-    from ..backends.reference import raw_scores
+    from ..backends.numpy_reference import raw_scores
 
     row = np.ones((1, draft.n_features), dtype=np.float32)  # no value is missing under any rule
     indptr = gbtree.get("iteration_indptr")
