@@ -15,8 +15,6 @@ import pytest
 
 from flock_nbext import __version__
 
-from .conftest import copy_if_requested
-
 pytestmark = pytest.mark.browser
 
 UI_TIMEOUT_MS = 60_000
@@ -81,7 +79,6 @@ def test_panel_loads_flock_in_the_notebook_kernel(lab_server, page, artifacts_di
 
     screenshot = artifacts_dir / "panel.png"
     page.screenshot(path=str(screenshot))
-    copy_if_requested(screenshot, REPO_ROOT / "docs" / "panel.png")
     assert page.errors == []
 
 
