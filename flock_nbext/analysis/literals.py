@@ -11,7 +11,7 @@ import re
 
 from .calls import Args, file_text, source_text
 from .columns import ColumnSet
-from .values import ColumnNames, Const, Instance, Seq, Unknown, Value, make_seq, seq_items
+from .values import Choice, ColumnNames, Const, Instance, Seq, Unknown, Value, make_seq, seq_items, with_deps
 
 
 class LiteralMixin:
@@ -72,6 +72,10 @@ class LiteralMixin:
             return self.element_of(first, node)
         if name in ("print", "len", "isinstance", "type", "repr", "hasattr", "id", "display"):
             return Unknown(node=node, deps=args.deps)
+        if name in ("max", "min") and isinstance(first, Seq) and len(args.positional) == 1:
+            choice = Choice.of(*first.items)  # max(models, key=score): the best one, any of them
+            if choice is not None:
+                return with_deps(choice, args.deps)
         if name in ("max", "min", "sum", "abs", "round", "float", "int"):
             return self.generic_result(node, args)
         if name == "super":

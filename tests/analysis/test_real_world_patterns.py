@@ -363,3 +363,21 @@ def test_a_frame_read_from_either_of_two_files_trains_on_both_sources():
         reg = LinearRegression().fit(df.drop(columns=["y"]), df["y"])
     """)
     assert source_texts(lineage, only_model(lineage)) == ["cache.parquet", "raw.csv"]
+
+
+def test_the_best_of_a_list_of_fitted_models_is_any_of_them():
+    lineage = analyse("""
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.svm import SVC
+        from sklearn.metrics import accuracy_score
+
+        df = pd.read_csv("d.csv")
+        X, y = df[["a"]], df["y"]
+        candidates = [LogisticRegression(), SVC()]
+        for cand in candidates:
+            cand.fit(X, y)
+        best = max(candidates, key=lambda m: m.score(X, y))
+        accuracy_score(y, best.predict(X))
+    """)
+    assert metric_models(lineage, "accuracy_score") == [["cand", "cand"]]
