@@ -280,6 +280,8 @@ class RoleMixin:
         if items and len(items) >= 2:
             at = _label_position(names)
             features = [v for i, v in enumerate(items) if i != at]
+            if any(isinstance(v, Data) for v in features):  # (image, label, index): the index is no feature
+                features = [v for v in features if isinstance(v, Data)]
             X = features[0] if len(features) == 1 else self.combine_values(features, axis=1, deps=item.deps)
             parts = item if len(items) > 2 or item.kind == "dict" else None
             return TrainSet(X, items[at], (), item.deps, parts)
