@@ -43,13 +43,12 @@ def _returned_names(func: ast.AST, count: int) -> list[str]:
     return names
 
 
-def _label_position(names) -> int:
+def _label_position(names, count: int) -> int:
     """Which item of a dataset's sample is the target: named y/target/label..., else the last."""
-    lowered = [n.lower() for n in names]
-    for i, name in enumerate(lowered):
+    for i, name in enumerate(n.lower() for n in names):
         if name in _LABEL_NAMES or "label" in name or "target" in name:
             return i
-    return max(len(names), 2) - 1 if names else 1
+    return count - 1
 
 
 def _named_after(source: ColumnSet, names) -> ColumnSet:
@@ -278,7 +277,7 @@ class RoleMixin:
             items = self.seq_of(item)
             names = _returned_names(getitem.node, len(items)) if items else []
         if items and len(items) >= 2:
-            at = _label_position(names)
+            at = _label_position(names, len(items))
             features = [v for i, v in enumerate(items) if i != at]
             if any(isinstance(v, Data) for v in features):  # (image, label, index): the index is no feature
                 features = [v for v in features if isinstance(v, Data)]
