@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import os
 import stat
@@ -70,6 +71,7 @@ class ArtifactStore:
         self.blobs = self._tables.tables[db_schema.BLOBS]
         self.chunks = self._tables.tables[db_schema.CHUNKS]
         self.files = self._tables.tables[db_schema.FILES]
+        self.sql = _statements(self._tables)
 
     # ---------------------------------------------------------------- errors and transactions
     @contextlib.contextmanager
@@ -117,8 +119,8 @@ class ArtifactStore:
             chunk_size: int = CHUNK_SIZE) -> StoredFile:
         """Upload `local_file` to `key`, atomically replacing any file there.
 
-        A file of at most CHUNKS_PER_COMMIT chunks goes in one transaction; a larger one is written
-        as a pending blob over several transactions and published by a last one.
+        A file of at most CHUNKS_PER_COMMIT chunks (any file on SQLite) goes in one transaction; a
+        larger one is written as a pending blob over several transactions and published by a last one.
         """
         key = normalize_path(key)
         self.check_schema()
@@ -126,7 +128,11 @@ class ArtifactStore:
         owners = {"run_id": run_id, "model_id": model_id}
         with open(local_file, "rb") as fh:  # a missing local file fails here, before any row exists
             info = os.fstat(fh.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size <= chunk_size * CHUNKS_PER_COMMIT:
+            # SQLite has one writer at a time whatever we do, so a file goes in one transaction there:
+            # splitting it would only add commits, each one a WAL checkpoint that copies (and syncs)
+            # the pages again. Readers are not blocked (WAL); other writers wait (busy_timeout 60 s).
+            if self.location.dialect == "sqlite" or (
+                    stat.S_ISREG(info.st_mode) and info.st_size <= chunk_size * CHUNKS_PER_COMMIT):
                 with self.errors(f"write {key!r} to"):
                     return self._retry_on_conflict(lambda conn: self._put_small(conn, fh, key, chunk_size, owners))
             blob_id = self._new_blob(key)
@@ -143,12 +149,12 @@ class ArtifactStore:
     def _put_small(self, conn: Any, fh: Any, key: str, chunk_size: int, owners: dict) -> StoredFile:
         fh.seek(0)
         now = _now()
-        blob_id = conn.execute(self.blobs.insert().values(
-            state="pending", path=key, created_at=now, updated_at=now)).inserted_primary_key[0]
+        blob_id = conn.execute(self.sql.insert_blob, {
+            "state": "pending", "path": key, "created_at": now, "updated_at": now}).inserted_primary_key[0]
         digest, seq = _Digest(), 0
         while data := fh.read(chunk_size):
             digest.update(data)
-            conn.execute(self.chunks.insert().values(blob_id=blob_id, seq=seq, data=data))
+            conn.execute(self.sql.insert_chunk, {"blob_id": blob_id, "seq": seq, "data": data})
             seq += 1
         stored = StoredFile(key, digest.size, digest.hexdigest())
         self._publish_in(conn, blob_id, stored, owners)
@@ -171,8 +177,8 @@ class ArtifactStore:
     def _new_blob(self, key: str) -> int:
         now = _now()
         with self.errors(f"write {key!r} to"), self.write() as conn:
-            return conn.execute(self.blobs.insert().values(
-                state="pending", path=key, created_at=now, updated_at=now)).inserted_primary_key[0]
+            return conn.execute(self.sql.insert_blob, {
+                "state": "pending", "path": key, "created_at": now, "updated_at": now}).inserted_primary_key[0]
 
     def _write_chunks(self, fh: Any, blob_id: int, key: str, chunk_size: int) -> StoredFile:
         """Copy the file into chunk rows, one short transaction per CHUNKS_PER_COMMIT, one chunk in memory."""
@@ -186,7 +192,7 @@ class ArtifactStore:
                             done = True
                             break
                         digest.update(data)
-                        conn.execute(self.chunks.insert().values(blob_id=blob_id, seq=seq, data=data))
+                        conn.execute(self.sql.insert_chunk, {"blob_id": blob_id, "seq": seq, "data": data})
                         seq += 1
                         digest.wait()
                         del data
@@ -196,21 +202,18 @@ class ArtifactStore:
 
     def _publish_in(self, conn: Any, blob_id: int, stored: StoredFile, owners: dict) -> None:
         """Make an upload visible, replacing the previous version of its path (inside the caller's transaction)."""
-        import sqlalchemy as sa
-
         key = path_key(stored.path)
-        conn.execute(self.blobs.update().where(self.blobs.c.id == blob_id).values(
-            state="ready", size=stored.size, sha256=stored.sha256, updated_at=_now()))
-        old = [r[0] for r in conn.execute(
-            sa.select(self.files.c.blob_id).where(self.files.c.path_key == key).with_for_update())]
+        conn.execute(self.sql.update_blob, {
+            "blob": blob_id, "state": "ready", "size": stored.size, "sha256": stored.sha256, "updated_at": _now()})
+        old = [r[0] for r in conn.execute(self.sql.current_blob, {"key": key})]
         if old:
             # By blob id too: a version another writer published meanwhile is not ours to drop;
             # our insert below then collides with it and the transaction is retried.
             conn.execute(self.files.delete().where(self.files.c.path_key == key, self.files.c.blob_id.in_(old)))
             self._delete_blobs(conn, old)
-        conn.execute(self.files.insert().values(
-            path_key=key, parent_key=path_key(_parent(stored.path)), path=stored.path, blob_id=blob_id,
-            size=stored.size, sha256=stored.sha256, created_at=_now(), **owners))
+        conn.execute(self.sql.insert_file, {
+            "path_key": key, "parent_key": path_key(_parent(stored.path)), "path": stored.path, "blob_id": blob_id,
+            "size": stored.size, "sha256": stored.sha256, "created_at": _now(), **owners})
 
     def _delete_blobs(self, conn: Any, blob_ids: list[int]) -> None:
         if blob_ids:
@@ -341,6 +344,32 @@ class ArtifactStore:
             sa.select(self.chunks.c.data).where(self.chunks.c.blob_id == blob_id).order_by(self.chunks.c.seq))
         for (data,) in result:
             yield data
+
+
+@dataclasses.dataclass(frozen=True)
+class _Statements:
+    """The statements of the upload path, built once: building and cache-keying a statement per
+    execute costs more Python time than the SQLite INSERT of a small file itself."""
+
+    insert_blob: Any
+    insert_chunk: Any
+    update_blob: Any
+    current_blob: Any
+    insert_file: Any
+
+
+@functools.cache
+def _statements(tables: Any) -> _Statements:
+    import sqlalchemy as sa
+
+    blobs, chunks, files = (tables.tables[name] for name in (db_schema.BLOBS, db_schema.CHUNKS, db_schema.FILES))
+    return _Statements(
+        insert_blob=blobs.insert(),
+        insert_chunk=chunks.insert(),
+        update_blob=blobs.update().where(blobs.c.id == sa.bindparam("blob")),
+        current_blob=sa.select(files.c.blob_id).where(files.c.path_key == sa.bindparam("key")).with_for_update(),
+        insert_file=files.insert(),
+    )
 
 
 class _Digest:
