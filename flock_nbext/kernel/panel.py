@@ -44,7 +44,7 @@ def _model_row(tracker: Any, model_id: str, var: Any, cls: Any) -> dict[str, Any
         "class": (record.cls if record else cls if isinstance(cls, str) else None),
         "trained": record is not None,
         "cell": record.cell if record else None,
-        "run_id": tracker.run_id_for(model_id) if record else None,
+        "run_id": tracker.run_id_for(model_id, timeout=0.0) if record else None,  # never block the kernel
     }
 
 

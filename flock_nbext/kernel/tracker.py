@@ -295,9 +295,10 @@ class NotebookTracker:
         if session is not None:
             session.close()
 
-    def run_id_for(self, model_id: str) -> str | None:
+    def run_id_for(self, model_id: str, timeout: float = 2.0) -> str | None:
+        """The MLflow run of the model's latest fit; waits up to `timeout` for the recorder (0: never)."""
         session = self.session(create=False)
-        return session.run_id_for(model_id) if session is not None else None
+        return session.run_id_for(model_id, timeout=timeout) if session is not None else None
 
 
 def _metric_has_inputs() -> bool:
