@@ -241,6 +241,8 @@ class FrameMixin:
 
     def column_comprehension(self, node, gen, iterable: Value):
         """``[c for c in df.columns if c not in ["id", "y"]]`` -> all columns except id, y."""
+        if not isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+            return None
         if not isinstance(iterable, ColumnNames) or not isinstance(node, (ast.ListComp, ast.GeneratorExp)):
             if not (isinstance(iterable, Const) and isinstance(iterable.value, list)
                     and all(isinstance(v, str) for v in iterable.value) and gen.ifs):

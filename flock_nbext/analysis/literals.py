@@ -159,7 +159,8 @@ class LiteralMixin:
             if attr == "get" and isinstance(args.pos(0), Const):
                 found = value.get(args.pos(0).value)
                 return Const(found) if found is not None else (args.pos(1) or Const(None))
-            if attr == "update" and recv_node is not None and isinstance(args.pos(0), Const):
+            if attr == "update" and recv_node is not None and isinstance(args.pos(0), Const) and \
+                    isinstance(args.pos(0).value, dict):
                 new = dict(value)
                 new.update(args.pos(0).value)
                 new.update({k: v.value for k, v in args.keywords.items() if isinstance(v, Const)})

@@ -156,6 +156,9 @@ class NotebookLineage:
                     self._interp.call_function(func, func.node, Args())
                 except RecursionError:
                     continue
+                except Exception as exc:  # an analyzer bug costs this function, not the file
+                    self._interp.errors.append((func.cell, getattr(func.node, "lineno", 0),
+                                                f"{type(exc).__name__}: {exc}"))
 
     def observe_sql(self, source_id: str | None, source: str | None = None, tables=(), columns=(),
                     database: str | None = None) -> None:

@@ -284,3 +284,15 @@ def test_a_feature_comprehension_with_several_exclusions_joined_by_and():
         reg = LinearRegression().fit(train[features], train["target"])
     """)
     assert only_model(lineage)["training_data"]["features"] == {"all_except": ["target", "id", "fold"]}
+
+
+def test_odd_library_code_is_analysed_without_tripping_the_analyzer():
+    analyse("""
+        NAMES = ["a", "b"]
+        table = {n: len(n) for n in NAMES if n}
+        options = {"x": 1}
+        options.update(None)
+
+        def never_called(values):
+            return {k: v for k, v in values.items() if k in NAMES}
+    """)
