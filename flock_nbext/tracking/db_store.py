@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import os
 import stat
 import time
@@ -134,7 +135,9 @@ class ArtifactStore:
             if self.location.dialect == "sqlite" or (
                     stat.S_ISREG(info.st_mode) and info.st_size <= chunk_size * CHUNKS_PER_COMMIT):
                 with self.errors(f"write {key!r} to"):
-                    return self._retry_on_conflict(lambda conn: self._put_small(conn, fh, key, chunk_size, owners))
+                    attempts = itertools.count()
+                    return self._retry_on_conflict(
+                        lambda conn: self._put_small(conn, fh, key, chunk_size, owners, next(attempts)))
             blob_id = self._new_blob(key)
             try:
                 stored = self._write_chunks(fh, blob_id, key, chunk_size)
@@ -146,8 +149,12 @@ class ArtifactStore:
                     self._delete_blobs(conn, [blob_id])
                 raise
 
-    def _put_small(self, conn: Any, fh: Any, key: str, chunk_size: int, owners: dict) -> StoredFile:
-        fh.seek(0)
+    def _put_small(self, conn: Any, fh: Any, key: str, chunk_size: int, owners: dict, attempt: int) -> StoredFile:
+        """The whole file in the caller's transaction (read again from the start after a conflict)."""
+        if attempt:
+            if not fh.seekable():
+                raise DatabaseError(f"cannot retry the upload of {key!r} to {self.display}: its source is a stream")
+            fh.seek(0)
         now = _now()
         blob_id = conn.execute(self.sql.insert_blob, {
             "state": "pending", "path": key, "created_at": now, "updated_at": now}).inserted_primary_key[0]

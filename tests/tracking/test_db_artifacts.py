@@ -153,23 +153,45 @@ def test_two_processes_writing_at_once(location, tmp_path):
 
 def test_crash_mid_upload_leaves_nothing_visible(location, tmp_path):
     store = connect(location)
+    sqlite = store.location.dialect == "sqlite"
     fifo = tmp_path / "slow.pipe"
     os.mkfifo(fifo)
     proc = subprocess.Popen([sys.executable, "-c", _WRITER, location, "once", str(fifo), "0", "c"])
     with open(fifo, "wb") as pipe:
-        pipe.write(os.urandom(1_200_000))  # two commits of 8 chunks, then the writer waits for more...
+        pipe.write(os.urandom(1_200_000))  # PostgreSQL: two commits of 8 chunks; SQLite: one open transaction
         pipe.flush()
         deadline = time.monotonic() + 60
-        while _count(store, "flock_artifact_chunks") < 16 and time.monotonic() < deadline:
+        while not (_writer_holds_lock(store) if sqlite else _count(store, "flock_artifact_chunks") >= 16):
+            assert time.monotonic() < deadline, "the writer never got going"
             time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)  # ...and dies mid-upload
+        proc.send_signal(signal.SIGKILL)  # ...and dies mid-upload, waiting for more bytes
         proc.wait(timeout=30)
-    assert _count(store, "flock_artifact_chunks") >= 16
     assert store.stat(store.location.child("c/crash.bin")) is None
     assert store.list(store.location.child("c")).files == []
+    if sqlite:  # the whole file was one transaction: rolled back, nothing left to clean
+        assert _count(store, "flock_artifact_chunks") == 0 and _count(store, "flock_artifact_blobs") == 0
+        (tmp_path / "after.bin").write_bytes(b"after")
+        store.put(str(tmp_path / "after.bin"), store.location.child("c/after.bin"))  # the lock is free again
+        return
+    assert _count(store, "flock_artifact_chunks") >= 16
     assert store.cleanup_stale_uploads(older_than_s=3600) == 0  # a live-looking upload is kept
     assert store.cleanup_stale_uploads(older_than_s=0) == 1
     assert _count(store, "flock_artifact_chunks") == 0 and _count(store, "flock_artifact_blobs") == 0
+
+
+def _writer_holds_lock(store) -> bool:
+    """Whether another connection holds SQLite's write lock (an upload in progress)."""
+    import sqlite3
+
+    con = sqlite3.connect(store.location.url.database, timeout=0.05, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        con.close()
 
 
 def test_missing_local_file_writes_nothing(location, tmp_path):
