@@ -296,3 +296,26 @@ def test_odd_library_code_is_analysed_without_tripping_the_analyzer():
         def never_called(values):
             return {k: v for k, v in values.items() if k in NAMES}
     """)
+
+
+def test_a_torch_module_saved_and_loaded_again_is_scored_as_the_trained_one():
+    lineage = analyse("""
+        import pandas as pd
+        import torch
+        from torch import nn
+        from sklearn.metrics import r2_score
+
+        df = pd.read_csv("d.csv")
+        X = torch.tensor(df[["a", "b"]].values, dtype=torch.float32)
+        y = torch.tensor(df["c"].values, dtype=torch.float32)
+        net = nn.Linear(2, 1)
+        opt = torch.optim.Adam(net.parameters(), lr=0.1)
+        for epoch in range(5):
+            opt.zero_grad()
+            nn.MSELoss()(net(X), y).backward()
+            opt.step()
+        torch.save(net, "net.pt")
+        restored = torch.load("net.pt")
+        r2_score(y, restored(X).detach().numpy())
+    """)
+    assert metric_models(lineage, "r2_score") == [["net"]]
