@@ -381,3 +381,22 @@ def test_the_best_of_a_list_of_fitted_models_is_any_of_them():
         accuracy_score(y, best.predict(X))
     """)
     assert metric_models(lineage, "accuracy_score") == [["cand", "cand"]]
+
+
+def test_query_files_and_cross_validated_boosters_fit_the_schema():
+    import jsonschema
+
+    from flock_nbext.schemas import load_schema
+
+    lineage = analyse("""
+        import sqlite3
+        import pandas as pd
+        import lightgbm as lgb
+
+        con = sqlite3.connect("w.db")
+        df = pd.read_sql_query(open("train.sql").read(), con)
+        history = lgb.cv({"num_leaves": 7}, lgb.Dataset(df.drop(columns=["y"]), df["y"]), nfold=3)
+    """)
+    jsonschema.Draft202012Validator(load_schema("lineage")).validate(lineage)
+    assert lineage["data_sources"][0]["query_file"] == "train.sql"
+    assert lineage["models"][0]["cross_validated"] is True
