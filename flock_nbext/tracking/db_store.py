@@ -199,8 +199,7 @@ class ArtifactStore:
                         # with the server's setting (synchronous by default), which flushes the WAL
                         # up to its own commit record and so every chunk written before it. A
                         # visible file is therefore as durable as before; a crash before the
-                        # publish loses at most
-                        # chunks of a blob that is still pending, which no reader ever sees.
+                        # publish loses at most chunks of a pending blob, which no reader sees.
                         conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     for _ in range(CHUNKS_PER_COMMIT):
                         data = fh.read(chunk_size)
