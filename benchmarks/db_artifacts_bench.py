@@ -147,6 +147,98 @@ def through_mlflow(rounds: int, sizes: list[int], tmp: Path, places: dict[str, s
     return _summarise(times)
 
 
+def ceilings(rounds: int, sizes: list[int], tmp: Path, pg_url: str) -> dict:
+    """What the engines themselves manage, without flock, in the same rounds as a plain file copy.
+
+    local_copy is what MLflow's local store does (shutil.copyfile: sendfile in the kernel, no hash);
+    sha256 is the hash flock records and checks; sqlite_raw_* is sqlite3 with flock's pragmas, one
+    transaction of 4 MB rows; pg_raw_* is psycopg COPY ... FROM/TO STDIN/STDOUT in binary of 4 MB rows;
+    pg_server_only_copy is `INSERT ... SELECT` of the same bytes inside the server (no client, no
+    network): the server's own storage cost (TOAST in ~2 kB pieces, plus its WAL) bounds any client.
+    """
+    import hashlib
+    import sqlite3
+
+    import psycopg
+
+    chunk = 4 * MB
+    files = {size: tmp / f"artifact-{size // MB}MB.bin" for size in sizes}
+    pg = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    pg.execute("CREATE TABLE IF NOT EXISTS bench_raw (id int, seq int, data bytea, PRIMARY KEY (id, seq))")
+    pg.execute("CREATE TABLE IF NOT EXISTS bench_raw2 (id int, seq int, data bytea, PRIMARY KEY (id, seq))")
+    sq = sqlite3.connect(tmp / "raw.db", isolation_level=None)
+    for pragma in ("page_size=65536", "journal_mode=WAL", "synchronous=NORMAL"):
+        sq.execute(f"PRAGMA {pragma}")
+    sq.execute("CREATE TABLE IF NOT EXISTS raw (id INTEGER, seq INTEGER, data BLOB, PRIMARY KEY (id, seq))")
+
+    def pieces(path: Path):
+        with open(path, "rb") as fh:
+            while data := fh.read(chunk):
+                yield data
+
+    def local_copy(path: Path) -> None:
+        shutil.copyfile(path, tmp / "copy.bin")
+
+    def sha256(path: Path) -> None:
+        digest = hashlib.sha256()
+        for data in pieces(path):
+            digest.update(data)
+
+    def sqlite_raw_write(path: Path) -> None:
+        sq.execute("BEGIN IMMEDIATE")
+        for seq, data in enumerate(pieces(path)):
+            sq.execute("INSERT INTO raw VALUES (1, ?, ?)", (seq, data))
+        sq.execute("COMMIT")
+
+    def sqlite_raw_read(path: Path) -> None:
+        with open(tmp / "sq-out.bin", "wb") as out:
+            for (data,) in sq.execute("SELECT data FROM raw WHERE id = 1 ORDER BY seq"):
+                out.write(data)
+        sq.execute("DELETE FROM raw")
+
+    def pg_raw_write(path: Path) -> None:
+        with pg.transaction(), pg.cursor().copy("COPY bench_raw FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "int4", "bytea"])
+            for seq, data in enumerate(pieces(path)):
+                copy.write_row((1, seq, data))
+
+    def pg_server_only_copy(path: Path) -> None:
+        pg.execute("INSERT INTO bench_raw2 SELECT * FROM bench_raw")
+
+    def pg_raw_read(path: Path) -> None:
+        with open(tmp / "pg-out.bin", "wb") as out, pg.cursor().copy(
+                "COPY (SELECT data FROM bench_raw ORDER BY seq) TO STDOUT (FORMAT BINARY)") as copy:
+            copy.set_types(["bytea"])
+            for (data,) in copy.rows():
+                out.write(data)
+        pg.execute("TRUNCATE bench_raw, bench_raw2")
+
+    steps = [local_copy, sha256, sqlite_raw_write, sqlite_raw_read, pg_raw_write, pg_server_only_copy, pg_raw_read]
+    times: dict[tuple[int, str], list[float]] = {}
+    try:
+        for _r in range(rounds):
+            for size, path in files.items():
+                for step in steps:  # the order matters (write, then read and clean), so it does not rotate
+                    t0 = time.perf_counter()
+                    step(path)
+                    times.setdefault((size, step.__name__), []).append(time.perf_counter() - t0)
+                    for name in ("copy.bin", "sq-out.bin", "pg-out.bin"):  # untimed: each step writes a new file
+                        (tmp / name).unlink(missing_ok=True)
+    finally:
+        pg.execute("DROP TABLE IF EXISTS bench_raw, bench_raw2")
+        pg.close()
+        sq.close()
+    out: dict = {}
+    for (size, name), values in times.items():
+        med = statistics.median(values)
+        out.setdefault(f"{size // MB}MB", {})[name] = {"median_s": round(med, 4), "MB_per_s": round(size / MB / med, 1)}
+    for by_step in out.values():
+        base = by_step["local_copy"]["MB_per_s"]
+        for entry in by_step.values():
+            entry["ratio_vs_local_copy"] = round(entry["MB_per_s"] / base, 3)
+    return out
+
+
 def _summarise(times: dict[tuple[str, int, str], list[float]]) -> dict:
     results: dict = {}
     for (backend, size, operation), values in times.items():
@@ -222,10 +314,15 @@ def main() -> None:
             "quick": args.quick,
             "rounds": rounds,
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
-            "notes": "repository layer (log_artifact/download_artifacts); local = MLflow LocalArtifactRepository; "
-                     "PostgreSQL 15 on loopback with fsync=off (throwaway cluster); 4 MB chunks",
+            "notes": "throughput: repository layer (log_artifact/download_artifacts); local = MLflow "
+                     "LocalArtifactRepository (a file copy by sendfile, no hash); PostgreSQL 15 on loopback with "
+                     "fsync=off (throwaway cluster); 4 MB chunks; flock hashes every file (sha256) on write and "
+                     "checks it on read. engine_ceilings: the same bytes through sqlite3 / psycopg COPY without "
+                     "flock, and inside the PostgreSQL server alone, in the same run: no client of these engines "
+                     "can log faster than their ceiling, which is far below 50% of a file copy on this machine.",
             "throughput": throughput(rounds, [1 * MB, 100 * MB], tmp, places),
             "throughput_through_mlflow_client": through_mlflow(rounds, [1 * MB, 100 * MB], tmp, places),
+            "engine_ceilings": ceilings(rounds, [1 * MB, 100 * MB], tmp, server.url(database)),
             "memory_500MB": memory(500 * MB, tmp, places),
         }
         result["seconds"] = round(time.perf_counter() - started, 1)
@@ -239,6 +336,8 @@ def main() -> None:
         for size, ops in result[level].items():
             for op, by_backend in ops.items():
                 print(level, size, op, {b: (v["MB_per_s"], v.get("ratio_vs_local")) for b, v in by_backend.items()})
+    for size, steps in result["engine_ceilings"].items():
+        print("ceiling", size, {name: (v["MB_per_s"], v["ratio_vs_local_copy"]) for name, v in steps.items()})
     print(json.dumps(result["memory_500MB"], indent=1))
 
 
