@@ -73,6 +73,10 @@ class ArtifactStore:
         self.chunks = self._tables.tables[db_schema.CHUNKS]
         self.files = self._tables.tables[db_schema.FILES]
         self.sql = _statements(self._tables)
+        # SQLite has one writer at a time whatever we do, so a file goes in one transaction there:
+        # splitting it would only add commits, each one a WAL checkpoint that copies (and syncs)
+        # the pages again. Readers are not blocked (WAL); other writers wait (busy_timeout 60 s).
+        self.whole_file_per_transaction = location.dialect == "sqlite"
 
     # ---------------------------------------------------------------- errors and transactions
     @contextlib.contextmanager
@@ -129,10 +133,7 @@ class ArtifactStore:
         owners = {"run_id": run_id, "model_id": model_id}
         with open(local_file, "rb") as fh:  # a missing local file fails here, before any row exists
             info = os.fstat(fh.fileno())
-            # SQLite has one writer at a time whatever we do, so a file goes in one transaction there:
-            # splitting it would only add commits, each one a WAL checkpoint that copies (and syncs)
-            # the pages again. Readers are not blocked (WAL); other writers wait (busy_timeout 60 s).
-            if self.location.dialect == "sqlite" or (
+            if self.whole_file_per_transaction or (
                     stat.S_ISREG(info.st_mode) and info.st_size <= chunk_size * CHUNKS_PER_COMMIT):
                 with self.errors(f"write {key!r} to"):
                     attempts = itertools.count()

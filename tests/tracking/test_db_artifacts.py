@@ -194,6 +194,18 @@ def _writer_holds_lock(store) -> bool:
         con.close()
 
 
+@pytest.mark.parametrize("sizes", [[0], [10], [300_000, 5], [1 << 20, 1 << 20, 777]])
+def test_digest_of_chunks_matches_sha256(sizes):
+    from flock_nbext.tracking.db_store import _Digest
+
+    pieces = [os.urandom(n) for n in sizes]
+    digest = _Digest()
+    for piece in pieces:
+        digest.update(piece)
+    assert digest.size == sum(sizes)
+    assert digest.hexdigest() == hashlib.sha256(b"".join(pieces)).hexdigest()
+
+
 def test_missing_local_file_writes_nothing(location, tmp_path):
     repo = DatabaseArtifactRepository(location)
     with pytest.raises(FileNotFoundError):

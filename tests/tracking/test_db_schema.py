@@ -58,6 +58,9 @@ def executed_statements(tmp_path):
     (tmp_path / "d" / "a file.txt").write_bytes(b"x" * 10)
     repo.log_artifacts(str(tmp_path / "d"), "sub")
     repo.log_artifact(str(tmp_path / "d" / "a file.txt"), "sub")
+    repo.store.whole_file_per_transaction = False  # the pending-blob path PostgreSQL and others take
+    (tmp_path / "big.bin").write_bytes(b"y" * 1000)
+    repo.store.put(str(tmp_path / "big.bin"), repo.store.location.child("sub/big.bin"), chunk_size=10)
     repo.list_artifacts()
     repo.list_artifacts("sub")
     repo.download_artifacts("sub", str(tmp_path))
