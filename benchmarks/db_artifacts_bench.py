@@ -239,6 +239,18 @@ def ceilings(rounds: int, sizes: list[int], tmp: Path, pg_url: str) -> dict:
     return out
 
 
+def versus_ceiling(result: dict) -> dict:
+    """flock's throughput as a fraction of what its engine does without flock (raw driver, same run)."""
+    steps = {("sqlite", "log"): "sqlite_raw_write", ("sqlite", "load"): "sqlite_raw_read",
+             ("postgresql", "log"): "pg_raw_write", ("postgresql", "load"): "pg_raw_read"}
+    out: dict = {}
+    for size, ops in result["throughput"].items():
+        for (backend, op), step in steps.items():
+            ceiling = result["engine_ceilings"][size][step]["MB_per_s"]
+            out.setdefault(size, {})[f"{backend}_{op}"] = round(ops[op][backend]["MB_per_s"] / ceiling, 3)
+    return out
+
+
 def _summarise(times: dict[tuple[str, int, str], list[float]]) -> dict:
     results: dict = {}
     for (backend, size, operation), values in times.items():
@@ -325,6 +337,7 @@ def main() -> None:
             "engine_ceilings": ceilings(rounds, [1 * MB, 100 * MB], tmp, server.url(database)),
             "memory_500MB": memory(500 * MB, tmp, places),
         }
+        result["flock_vs_engine_ceiling"] = versus_ceiling(result)
         result["seconds"] = round(time.perf_counter() - started, 1)
     finally:
         stop_postgres(server)
@@ -336,6 +349,7 @@ def main() -> None:
         for size, ops in result[level].items():
             for op, by_backend in ops.items():
                 print(level, size, op, {b: (v["MB_per_s"], v.get("ratio_vs_local")) for b, v in by_backend.items()})
+    print("flock / engine ceiling", result["flock_vs_engine_ceiling"])
     for size, steps in result["engine_ceilings"].items():
         print("ceiling", size, {name: (v["MB_per_s"], v["ratio_vs_local_copy"]) for name, v in steps.items()})
     print(json.dumps(result["memory_500MB"], indent=1))
