@@ -16,19 +16,30 @@ import os
 import re
 import warnings
 
-with warnings.catch_warnings():
-    # Importing mlflow first from here makes MLflow load its entry points while this module is half
-    # imported; its "Failure attempting to register" warnings are answered by `_register_late` below.
-    warnings.filterwarnings("ignore", message="Failure attempting to register artifact repository")
-    from mlflow.entities import FileInfo
-    from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
-    from mlflow.store.artifact import artifact_repository_registry
-    from mlflow.store.artifact.artifact_repo import ArtifactRepository
 
-from ..redaction import redact_uri
-from .db_store import ArtifactStore, connect
-from .db_urls import join, normalize_path
+def __getattr__(name: str):
+    """While MLflow builds its artifact registry from entry points, this module may be half imported
+    (it imported mlflow first): hand the registry a factory that builds the real class on first use,
+    so MLflow registers us without its "Failure attempting to register" warning. Replaced by the
+    class itself at the end of the module (`_register_late`)."""
+    if name == "DatabaseArtifactRepository":
+        return _late_repository
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _late_repository(*args, **kwargs):
+    return globals()["DatabaseArtifactRepository"](*args, **kwargs)
+
+
+from mlflow.entities import FileInfo  # noqa: E402  (after __getattr__: see its docstring)
+from mlflow.exceptions import MlflowException  # noqa: E402
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST  # noqa: E402
+from mlflow.store.artifact import artifact_repository_registry  # noqa: E402
+from mlflow.store.artifact.artifact_repo import ArtifactRepository  # noqa: E402
+
+from ..redaction import redact_uri  # noqa: E402
+from .db_store import ArtifactStore, connect  # noqa: E402
+from .db_urls import join, normalize_path  # noqa: E402
 
 _RUN = re.compile(r"(?:^|/)([0-9a-f]{32})/artifacts(?:/|$)")
 _MODEL = re.compile(r"(?:^|/)models/(m-[0-9a-f]{32})/artifacts(?:/|$)")
@@ -132,8 +143,8 @@ def _register_late() -> None:
     registered = registry.get_registered_artifact_repositories()
     target = f"{__name__}:{DatabaseArtifactRepository.__name__}"
     for ep in entry_points(group="mlflow.artifact_repository"):
-        if ep.value == target and ep.name not in registered:
-            registry.register(ep.name, DatabaseArtifactRepository)
+        if ep.value == target and registered.get(ep.name) is not DatabaseArtifactRepository:
+            registry.register(ep.name, DatabaseArtifactRepository)  # also replaces `_late_repository`
 
 
 _register_late()
