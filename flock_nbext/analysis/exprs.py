@@ -38,6 +38,11 @@ _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _SAFE_CONST = (str, int, float, bool, type(None), bytes)
 _EV_HANDLERS: dict = {}  # ast node type -> unbound ev_ method (None: evaluate the children)
+MAX_CONSTANT_ITEMS = 32
+"""Constant comprehensions unrolled item by item (each item costs an evaluation on the user's thread)."""
+MAX_CONSTANT_NAMES = 1000
+"""...except those that build names (``[f"f{i}" for i in range(100)]``: feature columns), unrolled up to this."""
+
 _PURE_BUILTINS = frozenset({"str", "int", "float", "round", "len", "abs", "min", "max", "bool", "range"})
 
 
@@ -356,8 +361,9 @@ class ExpressionMixin:
             values = list(iterable.value)
         else:
             return None
-        if len(values) > 1000:
-            return None
+        limit = MAX_CONSTANT_NAMES if _makes_names(node.key if kind == "dict" else elt) else MAX_CONSTANT_ITEMS
+        if len(values) > limit:
+            return None  # summarised by the general path: the analysis follows names, not data rows
         results, keys = [], []
         for value in values:
             self.assign(gen.target, Const(value), node)
@@ -409,3 +415,12 @@ class ExpressionMixin:
             return Unknown(node=node, deps=value.deps | iterable.deps)
         finally:
             self.scope = saved
+
+
+def _makes_names(elt: ast.AST) -> bool:
+    """Whether a comprehension's item is a string built from the loop variable (column or key names)."""
+    if isinstance(elt, ast.JoinedStr) or isinstance(elt, ast.Constant) and isinstance(elt.value, str):
+        return True
+    if isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) and elt.func.id == "str":
+        return True
+    return isinstance(elt, ast.BinOp) and (_makes_names(elt.left) or _makes_names(elt.right))

@@ -148,3 +148,18 @@ def test_sql_magics_are_sql_sources(tmp_path):
     model = lineage["models"][0]
     assert model["training_data"]["sources"] == [first["id"]]
     assert model["training_data"]["label"] == "amount"
+
+
+def test_constant_comprehensions_unroll_names_but_only_small_data():
+    """Building 200 data rows by a comprehension is not unrolled item by item (it costs the user's
+    cell milliseconds of analysis); column names built by one still are, however many."""
+    from flock_nbext.analysis.values import Const
+
+    nb = NotebookLineage()
+    nb.add_cell("import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\ndf = pd.read_csv('d.csv')")
+    nb.add_cell("cols = [f'f{i}' for i in range(100)]\nsmall = [(i, i * 0.5) for i in range(10)]\n"
+                "rows = [(i, i * 0.5) for i in range(200)]\nclf = LogisticRegression().fit(df[cols], df['y'])")
+    scope = nb._interp.scope
+    assert scope.lookup("small").value.value == [(i, i * 0.5) for i in range(10)]
+    assert not isinstance(scope.lookup("rows").value, Const)
+    assert nb.model_for_var("clf")["training_data"]["features"]["columns"] == [f"f{i}" for i in range(100)]
