@@ -159,7 +159,7 @@ class ArtifactStore:
         now = _now()
         blob_id = conn.execute(self.sql.insert_blob, {
             "state": "pending", "path": key, "created_at": now, "updated_at": now}).inserted_primary_key[0]
-        digest, seq = _Digest(), 0
+        digest, seq = _Digest(_size_of(fh)), 0
         while data := fh.read(chunk_size):
             digest.update(data)
             conn.execute(self.sql.insert_chunk, {"blob_id": blob_id, "seq": seq, "data": data})
@@ -333,7 +333,7 @@ class ArtifactStore:
         raise DatabaseError(f"artifact {key!r} in {self.display} kept changing while it was read")
 
     def _stream_to(self, conn: Any, blob_id: int, stored: StoredFile, tmp: str) -> bool:
-        digest = _Digest()
+        digest = _Digest(stored.size)
         with open(tmp, "wb") as out:  # chunks of megabytes bypass the write buffer
             for data in self._chunks_of(conn, blob_id):
                 digest.update(data)
@@ -397,16 +397,19 @@ class _Digest:
     memory stays bounded by the chunk size.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, expected_size: int | None = None) -> None:
         self._hash = hashlib.sha256()
         self._pending: Any = None
         self.size = 0
+        # One chunk has nothing to overlap with but a single write: measured, the thread hop then
+        # costs more than it saves (SQLite 1 MB load 2.5 -> 5.7 ms), so small files hash inline.
+        self._threaded = expected_size is None or expected_size > CHUNK_SIZE
 
     def update(self, data: bytes) -> None:
         """Start hashing `data` (after the previous chunk); the caller may then use `data` freely."""
         self.wait()
         self.size += len(data)
-        if len(data) < 256 * 1024:  # not worth a thread hop
+        if not self._threaded or len(data) < 256 * 1024:  # not worth a thread hop
             self._hash.update(data)
         else:
             self._pending = _hash_pool().submit(self._hash.update, data)
@@ -430,6 +433,11 @@ def _hash_pool() -> Any:
 
         _POOL[:] = [(os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="flock-sha256"))]
     return _POOL[0][1]
+
+
+def _size_of(fh: Any) -> int | None:
+    info = os.fstat(fh.fileno())
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def path_key(path: str) -> str:
