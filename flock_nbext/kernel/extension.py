@@ -10,6 +10,8 @@ import ast
 import atexit
 import logging
 import os
+import threading
+import time
 import uuid
 import weakref
 from typing import Any
@@ -18,6 +20,9 @@ from ..config import Settings, load_settings
 from ..errors import FlockError
 
 log = logging.getLogger("flock")
+
+WARM_UP_SETTLE_S = 0.3
+"""The warm-up starts only after the kernel has been idle this long (a Run All's first cell comes at once)."""
 
 _LOADED: weakref.WeakKeyDictionary[Any, FlockExtension] = weakref.WeakKeyDictionary()
 
@@ -34,6 +39,9 @@ class FlockExtension:
         self._last_source: str | None = None
         self.tracker: Any = None
         self.hooks: Any = None
+        self.idle = threading.Event()
+        """Set while no cell of the user runs (background work waits for it)."""
+        self.idle.set()
 
     # -- lifecycle -------------------------------------------------------------------------
     def install(self) -> None:
@@ -79,7 +87,7 @@ class FlockExtension:
             self._undo.append(lambda e=event, c=callback: shell.events.unregister(e, c))
 
         register_panel_handlers(self)
-        _warm_up_in_background()
+        _warm_up_in_background(self.idle)
         atexit.register(self.close)
         self._undo.append(lambda: atexit.unregister(self.close))
         self._undo.append(self.close)  # runs first at unload: flush and end the runs
@@ -106,6 +114,7 @@ class FlockExtension:
         return lines
 
     def _pre_execute(self) -> None:
+        self.idle.clear()
         self.tracker.start_cell("", None, None, None)
 
     def _pre_run_cell(self, info: Any) -> None:
@@ -122,6 +131,8 @@ class FlockExtension:
             self.tracker.end_cell()
         except Exception as exc:
             self.warn_once("post-run", f"could not finish a cell ({type(exc).__name__}: {exc})")
+        finally:
+            self.idle.set()
 
     def _post_run_cell(self, result: Any) -> None:
         try:
@@ -186,11 +197,23 @@ class FlockExtension:
         log.warning("flock: %s", message)
 
 
-def _warm_up_in_background() -> None:
-    """Import the analysis and the tracking session off the user's thread, so the first cells do not wait."""
+def _warm_up_in_background(idle: Any) -> None:
+    """Import the analysis and the tracking session off the user's thread, once the kernel is idle.
+
+    `idle` is a threading.Event set while no cell runs: an import holds the GIL, so doing it while a
+    cell runs would slow that cell; if a cell needs the analysis first, it imports it itself.
+    """
     import threading
 
     def warm() -> None:
+        from ..tracking.writer import detach_thread_output
+
+        detach_thread_output()
+        while True:  # idle now, and still idle a moment later
+            idle.wait()
+            time.sleep(WARM_UP_SETTLE_S)
+            if idle.is_set():
+                break
         try:
             import flock_nbext.analysis  # noqa: F401  (networkx, sqlglot, the knowledge base)
             import flock_nbext.tracking.session  # noqa: F401
@@ -255,10 +278,24 @@ def _ensure_log_handler() -> None:
 
 
 class _CurrentStderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time (ipykernel and test captures replace it)."""
+    """Writes to whatever sys.stderr is at the time (ipykernel and test captures replace it).
+
+    flock's background threads write with no kernel parent (their stray output must reach no cell,
+    see `tracking.writer.detach_thread_output`); flock's own one-line warnings from them are meant
+    for the user, so they are written with the kernel's current parent: the running cell.
+    """
 
     def emit(self, record: logging.LogRecord) -> None:
         import sys
+        import threading
 
-        self.stream = sys.stderr
-        super().emit(record)
+        self.stream = stream = sys.stderr
+        set_parent = getattr(stream, "set_thread_parent", None)
+        if threading.current_thread() is threading.main_thread() or not callable(set_parent):
+            super().emit(record)
+            return
+        token = set_parent(getattr(stream, "_parent_header_global", None) or {})
+        try:
+            super().emit(record)
+        finally:
+            stream.reset_thread_parent(token)

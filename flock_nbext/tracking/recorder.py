@@ -21,14 +21,19 @@ from ..config import Settings
 from ..redaction import redact
 from .runs import Op, RunPlanner, merge_batches
 from .spool import Spool, store_fingerprint
-from .writer import StoreWriter, TransientStoreError, quiet_mlflow_on_recorder_threads
+from .writer import StoreWriter, TransientStoreError, detach_thread_output, quiet_mlflow_on_recorder_threads
 
 log = logging.getLogger("flock")
 REPLAY_CHUNK = 50
 MAX_RETRY_S = 5.0
 """Longest pause between two attempts to replay the spool while the store is down."""
-MAX_DEFER_S = 10.0
-"""How long records may wait for a running cell to finish before the recorder works anyway."""
+MAX_DEFER_S = 30.0
+"""How long one piece of work may wait for the kernel to be idle before the recorder works anyway (a
+bound on memory and delay in long Run-All sessions; a flush or the kernel's shutdown never waits)."""
+IDLE_SETTLE_S = 0.3
+"""The kernel counts as idle once no cell has run for this long: the gap between two cells of a
+Run All lasts milliseconds, and work started in it (one MLflow call, importing mlflow) would run
+into the next cell, competing with it for the CPU and the GIL."""
 
 
 # -- control items that travel the queue with the records -------------------------------------------
@@ -79,6 +84,7 @@ class Recorder:
         self.idle = threading.Event()
         """Set while no cell runs (kernel hooks clear it): heavy work waits for it, up to MAX_DEFER_S."""
         self.idle.set()
+        self._idle_since = time.monotonic() - IDLE_SETTLE_S
         self._wake = threading.Event()
         self._urgent = 0
         self._urgent_lock = threading.Lock()
@@ -95,6 +101,9 @@ class Recorder:
 
     # -- loop ----------------------------------------------------------------------------------
     def _loop(self) -> None:
+        # what this thread prints or warns (importing mlflow, MLflow's hints) never lands in a cell
+        detach_thread_output()
+        quiet_mlflow_on_recorder_threads()
         interval = self.settings.flush_interval_ms / 1000.0
         retry = max(interval, 0.05)
         while True:
@@ -173,22 +182,34 @@ class Recorder:
         item.done.set()
 
     def _wait_for_idle(self) -> None:
-        """Before each record and each write: let a running cell have the GIL (bounded; a flush cuts it short)."""
+        """Before each record and each write: wait until no cell has run for IDLE_SETTLE_S.
+
+        A waiting thread costs the cell nothing; a working one takes the GIL and a core from it. The
+        wait is bounded (MAX_DEFER_S) and a flush or close request cuts it short.
+        """
         deadline = time.monotonic() + MAX_DEFER_S
-        while not self.idle.is_set() and not self._urgent:
-            remaining = deadline - time.monotonic()
+        while not self._urgent:
+            self._wake.clear()  # before reading the state: a change after this wakes the wait below
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 return
-            self._wake.wait(remaining)  # set by cell_finished() and by every flush request
-            self._wake.clear()
+            if self.idle.is_set():
+                settled = now - self._idle_since
+                if settled >= IDLE_SETTLE_S:
+                    return
+                self._wake.wait(min(IDLE_SETTLE_S - settled, remaining))  # a new cell or a flush wakes it
+            else:
+                self._wake.wait(remaining)  # set by cell_finished() and by every flush request
 
     def set_idle(self, idle: bool) -> None:
         """Kernel hooks: a cell started (False) or ended (True)."""
         if idle:
+            self._idle_since = time.monotonic()
             self.idle.set()
-            self._wake.set()
         else:
             self.idle.clear()
+        self._wake.set()
 
     def _import_mlflow(self) -> None:
         import mlflow  # noqa: F401  (about a second; here, never at %load_ext)

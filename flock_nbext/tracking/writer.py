@@ -179,7 +179,8 @@ class StoreWriter:
             self.client.log_batch(run_id, tags=[RunTag("flock.model.logged", "user"),
                                                 RunTag("flock.model.user_model_id", users)], synchronous=True)
         else:
-            publish(self.client, op["path"], run_id=run_id, name=op["name"], tags=op.get("tags"))
+            publish(self.client, op["path"], run_id=run_id, name=op["name"], tags=op.get("tags"),
+                    experiment_id=self._run_experiments.get(run_id))
         shutil.rmtree(os.path.dirname(op["path"]), ignore_errors=True)
 
     def _users_model(self, run_id: str, since_ms: int) -> str | None:
@@ -233,6 +234,25 @@ _NOISY_LOGGERS = (
 )
 
 
+def detach_thread_output() -> None:
+    """Let nothing the calling (background) thread prints reach a notebook cell.
+
+    ipykernel sends a thread's output to the cell that is running when it writes (its parent header
+    falls back to the global one). Giving this thread an empty parent of its own makes its stray
+    prints invisible to every frontend; flock's own warnings still reach the running cell
+    (`kernel.extension` logs them with the kernel's parent). Outside a kernel this does nothing.
+    """
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        set_parent = getattr(stream, "set_thread_parent", None)
+        if callable(set_parent):
+            try:
+                set_parent({})
+            except Exception:  # an OutStream of another version: output stays as it was
+                pass
+
+
 def quiet_mlflow_on_recorder_threads() -> None:
     """Install the filter on MLflow's handlers and its chatty loggers; other threads are untouched."""
     for name in _NOISY_LOGGERS:
@@ -255,7 +275,7 @@ class _RecorderThreadWarnings:
 
     def __call__(self, message: Any, category: Any, filename: str, lineno: int, file: Any = None,
                  line: Any = None) -> None:
-        if threading.current_thread().name.startswith("flock-recorder"):
+        if threading.current_thread().name.startswith(("flock-recorder", "flock-warm-up", "flock-close")):
             logging.getLogger("flock").debug("flock recorder: %s: %s", category.__name__, message)
             return
         self.show(message, category, filename, lineno, file, line)

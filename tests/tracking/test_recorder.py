@@ -106,6 +106,26 @@ def test_work_waits_for_the_running_cell_and_a_flush_cuts_the_wait_short(session
     assert client.get_run(run_id).data.metrics["acc"] == 0.5
 
 
+def test_back_to_back_cells_get_the_cpu_the_records_go_out_once_the_kernel_stays_idle(session, data):
+    """A Run All leaves only millisecond gaps between cells: the recorder starts nothing in them
+    (work started there would run into the next cell); it writes once no cell has run for a moment."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = data
+    client = MlflowClient()
+    session.cell_started()
+    session.record(FitRecord(model=LogisticRegression().fit(X, y), model_id="m", var="clf", cls="LogisticRegression"))
+    for _ in range(10):  # ten short cells, back to back
+        session.cell_finished()
+        time.sleep(0.01)
+        session.cell_started()
+        time.sleep(0.1)
+    assert client.search_experiments(filter_string="name = 'rec.ipynb'") == []
+    assert session._recorder.writer is None  # not even mlflow's store was opened
+    session.cell_finished()
+    assert session.run_id_for("m", timeout=60) is not None
+
+
 def test_a_closed_session_ignores_records_and_says_nothing_was_flushed(tmp_path):
     s = TrackingSession(Settings(spool_dir=str(tmp_path / "spool")))
     assert s.close(30) is True  # nothing to send, all delivered

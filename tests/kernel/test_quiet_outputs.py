@@ -1,0 +1,43 @@
+"""In a real kernel, a cell's outputs hold only what the user's code prints: never flock's or MLflow's
+background chatter (importing mlflow, its INFO lines, its warnings), even when the recorder works
+while that very cell runs."""
+
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from tests.kernel.notebook_runner import kernel_env, run_notebook
+
+CELLS = [
+    "from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score\nX, y = load_iris(return_X_y=True, as_frame=True)",
+    "clf = LogisticRegression(max_iter=200).fit(X, y)\nacc = accuracy_score(y, clf.predict(X))\nprint('trained')",
+    # the recorder imports mlflow, creates the store and writes the run while this cell runs
+    "%flock flush\nprint('flushed')",
+    "clf2 = LogisticRegression(max_iter=1000).fit(X, y)\n%flock flush\nprint('again')",
+]
+
+
+def test_cell_outputs_never_carry_flock_or_mlflow_noise(tmp_path):
+    nb = new_notebook(cells=[new_code_cell(c) for c in CELLS],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    env = kernel_env({"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db", "FLOCK_SPOOL_DIR": str(tmp_path / "s"),
+                      "FLOCK_CONFIG": str(tmp_path / "none.toml"), "FLOCK_EXPERIMENT": "quiet"})
+    run_notebook(nb, cwd=tmp_path, flock=True, env=env, timeout=300)
+    texts = []
+    for cell in nb.cells:
+        text = "".join(o.get("text", "") for o in cell.outputs if o["output_type"] == "stream")
+        assert not [o for o in cell.outputs if o["output_type"] == "error"], cell.outputs
+        texts.append(text)
+    assert texts[0] == ""
+    assert texts[1] == "trained\n"
+    assert texts[2] == "flock: everything is logged\nflushed\n"
+    assert texts[3] == "flock: everything is logged\nagain\n"
+
+    import mlflow
+
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    (experiment,) = client.search_experiments(filter_string="name = 'quiet'")
+    fits = client.search_runs([experiment.experiment_id], filter_string="tags.`flock.kind` = 'fit'")
+    assert sorted(r.data.tags["flock.model.var"] for r in fits) == ["clf", "clf2"]
