@@ -182,14 +182,19 @@ def _onnx_signature(onnx_model: Any, example: Any) -> Any:
 
 
 def publish(client: Any, local_path: str, *, run_id: str, name: str, params: dict[str, str] | None = None,
-            tags: dict[str, str] | None = None, model_type: str | None = None) -> str:
-    """Upload a saved model directory as the run's logged model `name`; returns the model id."""
+            tags: dict[str, str] | None = None, model_type: str | None = None,
+            experiment_id: str | None = None) -> str:
+    """Upload a saved model directory as the run's logged model `name`; returns the model id.
+
+    `experiment_id` is the run's, when the caller knows it (saves a get_run round trip).
+    """
     from mlflow.entities import LoggedModelOutput, LoggedModelStatus
     from mlflow.models import Model
 
-    run = client.get_run(run_id)
+    if experiment_id is None:
+        experiment_id = client.get_run(run_id).info.experiment_id
     logged = client.create_logged_model(
-        experiment_id=run.info.experiment_id,
+        experiment_id=experiment_id,
         name=name,
         source_run_id=run_id,
         tags=tags or None,
