@@ -115,7 +115,7 @@ def test_jupyterlab_accepts_the_extension_installed_from_the_wheel(wheel, tmp_pa
     sections = labextension_list(env)
 
     assert any(
-        line.startswith("flock-nbext v") and line.endswith("enabled OK")
+        re.match(r"flock-nbext v\S+ enabled OK( \(python, flock-nbext\))?$", line)
         for line in sections[str(labextensions)]
     ), sections
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import concurrent.futures
 import dataclasses
 import traceback
 
@@ -165,7 +166,9 @@ def test_top_level_await_still_compiles_and_runs():
     ns = {HOOKS_NAME: hooks}
     result = eval(code, ns)
     if asyncio.iscoroutine(result):
-        asyncio.run(result)
+        # a fresh thread: its own event loop whatever state earlier in-process tests left behind
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, result).result()
     assert ns["calls"][-1][1] == 3 and planted
 
 
