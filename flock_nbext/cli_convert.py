@@ -61,8 +61,9 @@ def run_convert(args: argparse.Namespace) -> int:
         return 0
     print(result.report_table(args.report))
     print(f"wrote {path}: candidate {result.candidate}, {os.path.getsize(path):,} bytes; "
-          f"{result.speedup['batch1']:.2f}x the original at batch 1, "
-          f"{result.speedup['batchN']:.2f}x at batch {result.speedup['batch_n']:,}")
+          f"{result.speedup['batch1']:.2f}x the original at batch 1"
+          + (f", {result.speedup['batchN']:.2f}x at batch {result.speedup['batch_n']:,}"
+             if result.speedup["batchN"] is not None else ""))
     return 0
 
 

@@ -69,7 +69,8 @@ def convert(model: Any, sample: Any = None, batch_size: int = 1, threads: int | 
     best = outcome.best.row
     speedup = {
         "batch1": round(orig_row["batch1_p50_us"] / best["batch1_p50_us"], 3),
-        "batchN": round(orig_row["batchN_median_us"] / best["batchN_median_us"], 3),
+        "batchN": (round(orig_row["batchN_median_us"] / best["batchN_median_us"], 3)
+                   if best.get("batchN_median_us") else None),
         "batch_n": outcome.batch_n,
     }
     return ConversionResult(onnx_model=outcome.best.model, candidate=outcome.best.name, report=report,

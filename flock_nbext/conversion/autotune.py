@@ -12,13 +12,14 @@ throughput at batch N. The winner is the fastest at the caller's batch size.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import timing
+from . import graphs, timing
 from .candidates import Candidate
 from .reference import CLASSIFIER, OriginalModel
 from .runtime import make_session, run
@@ -67,20 +68,25 @@ def autotune(candidates: list[Candidate], original: OriginalModel, sample: Sampl
             bar.update(1)
         if not survivors:
             return Outcome(None, rows, {}, batch_n)
+        too_big = _too_big_at(survivors, batch_n)
         runners = {b.name: _session_runner(b.session) for b in survivors}
         runners[original.native_name] = original.native
         given = sample.kinds == "given"
         timing_rows = sample.X[given] if given.any() else sample.X  # time on the caller's rows when given
         timings = timing.interleaved(runners, timing_rows, batch_n=batch_n, rounds=rounds, on_round=bar.update,
                                      prunable={b.name for b in survivors},
-                                     prune_on="batch1" if batch_size == 1 else "batchN")
+                                     prune_on="batch1" if batch_size == 1 else "batchN", skip_batchN=set(too_big))
         for b in survivors:
             b.row.update(timings[b.name])
             if b.row["pruned"]:
                 b.row["reason"] = (f"far slower than the fastest in warm-up ({'4' if batch_size == 1 else '10'}x): "
                                    f"one round at batch 1, not timed at batch {batch_n:,}")
         key = "batch1_p50_us" if batch_size == 1 else "batchN_median_us"
-        contenders = [b for b in survivors if not b.row["pruned"]]
+        for name, need in too_big.items():
+            row = next(b.row for b in survivors if b.name == name)
+            row["reason"] = (f"not run at batch {batch_n:,}: would need about {need / 2**30:.1f} GiB "
+                             "(half the available memory is allowed)")
+        contenders = [b for b in survivors if not b.row["pruned"] and (batch_size == 1 or b.name not in too_big)]
         best = min(contenders, key=lambda b: b.row[key], default=None)
         if best is not None:
             best.row["chosen"] = True
@@ -89,9 +95,37 @@ def autotune(candidates: list[Candidate], original: OriginalModel, sample: Sampl
         bar.close()
 
 
+def _too_big_at(survivors: list[Built], batch_n: int) -> dict[str, int]:
+    """{name: bytes} of graphs whose estimated memory at batch N exceeds half the available memory."""
+    budget = _available_memory() / 2
+    out = {}
+    for b in survivors:
+        per_row = graphs.bytes_per_row(b.model)
+        if per_row and per_row * batch_n > budget:
+            out[b.name] = per_row * batch_n
+    return out
+
+
+def _available_memory() -> float:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
 def _session_runner(session: Any) -> Callable[[np.ndarray], Any]:
     name = session.get_inputs()[0].name
     return lambda X: session.run(None, {name: X})
+
+
+def _run_in_chunks(session: Any, X: np.ndarray, chunk: int = 1024) -> dict[str, np.ndarray]:
+    """Validation answers, 1,024 rows at a time (wide graphs need memory per row)."""
+    parts = [run(session, X[i:i + chunk]) for i in range(0, len(X), chunk)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def _row(cand: Candidate, status: str, **extra: Any) -> dict:
@@ -112,7 +146,7 @@ def _build_and_validate(cand: Candidate, original: OriginalModel, sample: Sample
         if optimize is not None:
             model = optimize(model)
         session = make_session(model, threads=threads)
-        outs = run(session, sample.X)
+        outs = _run_in_chunks(session, sample.X)
     except Exception as exc:  # a candidate's failure is reported, never raised: others may still work
         return _row(cand, BUILD_FAILED, reason=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     build_s = time.perf_counter() - start

@@ -171,9 +171,10 @@ class ConversionResult:
         chosen = next(r for r in self.report if r.get("chosen"))
         metrics = {"flock.onnx.speedup_batch1": self.speedup["batch1"],
                    "flock.onnx.speedup_batchN": self.speedup["batchN"],
-                   "flock.onnx.max_abs_diff": float(chosen["max_abs_diff"]),
-                   "flock.onnx.batch1_p50_us": float(chosen["batch1_p50_us"]),
-                   "flock.onnx.batchN_rows_per_s": float(chosen["batchN_rows_per_s"])}
+                   "flock.onnx.max_abs_diff": chosen["max_abs_diff"],
+                   "flock.onnx.batch1_p50_us": chosen["batch1_p50_us"],
+                   "flock.onnx.batchN_rows_per_s": chosen["batchN_rows_per_s"]}
+        metrics = {k: float(v) for k, v in metrics.items() if v is not None}  # None: not measured
         tags = {"flock.onnx.candidate": self.candidate, "flock.onnx.batch_n": str(self.speedup["batch_n"]),
                 "flock.onnx.threads": "default" if self.threads is None else str(self.threads)}
         return MlflowParts(onnx_model=serving, input_example=rows.astype(np.float32),

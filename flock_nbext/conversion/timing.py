@@ -18,7 +18,7 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
                 round_budget_s: float = 0.03, on_round: Callable[[int], Any] | None = None,
                 batch1: bool = True, batchN: bool = True, dtypes: dict[str, Any] | None = None,
                 prunable: set[str] | None = None, prune_on: str = "batch1", prune_factor: float | None = None,
-                pruned_batchN: str = "skip") -> dict[str, dict]:
+                pruned_batchN: str = "skip", skip_batchN: set[str] | None = None) -> dict[str, dict]:
     """{name: {batch1_p50_us, batch1_p99_us, batchN_median_us, batchN_rows_per_s, rounds}} per runner.
 
     `dtypes` gives a runner its rows in another dtype (converted once, outside the timed calls).
@@ -27,7 +27,8 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
     runner's, or "batchN" (fastest of 3 calls on up to 1,024 rows, scaled to N; default factor 10,
     as small probes are noisy). They get one round of batch-1 calls, and at batch N no timing
     (`pruned_batchN="skip"`: figures None) or a single call ("once"): a slow graph at batch
-    10,000 can cost seconds a call.
+    10,000 can cost seconds a call. Runners in `skip_batchN` are never run at batch N (a graph
+    that would need more memory than the machine has).
     """
     singles32 = [np.ascontiguousarray(X[i:i + 1]) for i in range(min(len(X), 64))]
     big32 = np.ascontiguousarray(np.tile(X, (-(-batch_n // len(X)), 1))[:batch_n])
@@ -47,11 +48,13 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
         t1 = float(min(_time_calls(fn, singles, 5))) if batch1 else 0
         probe = big[:min(batch_n, 1024)]
         tN = float(min(_time_calls(fn, [probe], 3))) * batch_n / len(probe) if batchN else 0
+        if n in (skip_batchN or ()):
+            tN = 0.0
         k1[n] = int(np.clip(round_budget_s * 1e9 / max(t1, 1), 3, 400))
         warm[n] = (t1, tN)
     rounds_for = {n: rounds for n in names}
-    contenders = [n for n in names if n in (prunable or ())]
     metric = 0 if prune_on == "batch1" else 1
+    contenders = [n for n in names if n in (prunable or ()) and not (metric == 1 and n in (skip_batchN or ()))]
     factor = prune_factor if prune_factor is not None else (4.0 if metric == 0 else 10.0)
     pruned = set()
     if contenders:
@@ -59,11 +62,11 @@ def interleaved(runners: dict[str, Callable[[np.ndarray], Any]], X: np.ndarray, 
         pruned = {n for n in contenders if warm[n][metric] > factor * best}
     for n in pruned:
         rounds_for[n] = 1
-        if batchN and pruned_batchN == "once":
+        if batchN and pruned_batchN == "once" and n not in (skip_batchN or ()):
             per_batch[n].append(_time_calls(runners[n], [inputs[n][1]], 1)[0])
     kN = {}
     for n in names:
-        if batchN and n not in pruned:
+        if batchN and n not in pruned and n not in (skip_batchN or ()):
             tN = _time_calls(runners[n], [inputs[n][1]], 1)[0]  # warm-up at full size
             kN[n] = int(np.clip(round_budget_s * 1e9 / max(tN, 1), 1, 20))
     for r in range(rounds):

@@ -149,3 +149,15 @@ def test_clearly_slower_runners_are_timed_in_one_round_only():
     assert out["fast"]["rounds"] == 3 and out["original"]["rounds"] == 3
     assert out["slow"]["rounds"] == 1 and out["slow"]["pruned"] and out["slow"]["batchN_rows_per_s"] is None
     assert out["fast"]["batchN_rows_per_s"] > 0 and not out["original"]["pruned"]
+
+
+def test_memory_per_row_is_estimated_from_the_graph(model_and_rows):
+    from flock_nbext.conversion.backends import REGISTRY
+    from flock_nbext.conversion.frontends import to_ir
+    from flock_nbext.conversion.graphs import bytes_per_row
+
+    model, _ = model_and_rows
+    ensemble = to_ir(model)
+    assert bytes_per_row(constant_half_graph(5)) == 8 * 2 * 4  # largest per-row tensor: 2 float32 probabilities
+    gemm, ops = bytes_per_row(REGISTRY.get("gemm").build(ensemble)), bytes_per_row(REGISTRY.get("tree_ensemble").build(ensemble))
+    assert gemm > ops > 0
