@@ -25,10 +25,12 @@ def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_notebook(nb: Any, *, cwd: str | Path, flock: bool, env: dict[str, str] | None = None,
-                 timeout: int = 180, after: list[str] | None = None, on_cell: Any = None) -> list[Any]:
+                 timeout: int = 180, after: list[str] | None = None, on_cell: Any = None,
+                 on_kernel: Any = None) -> list[Any]:
     """Execute every cell of `nb` in place (errors allowed); then run each code in `after` (not kept).
 
-    Returns the outputs of the `after` snippets. `on_cell(index, seconds)` is called after each cell.
+    Returns the outputs of the `after` snippets. `on_cell(index, seconds)` is called after each cell;
+    `on_kernel(pid)` once the kernel is up (benchmarks read its CPU time).
     """
     import time
 
@@ -44,6 +46,8 @@ def run_notebook(nb: Any, *, cwd: str | Path, flock: bool, env: dict[str, str] |
     extra_outputs = []
     with client.setup_kernel(env=env or kernel_env()):
         client.wait_for_reply(client.kc.kernel_info())
+        if on_kernel is not None:
+            on_kernel(getattr(km.provisioner, "pid", None))
         for index, cell in enumerate(nb.cells):
             start = time.perf_counter()
             client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
