@@ -230,13 +230,13 @@ def test_lineage_graph_layout_of_a_larger_script(tmp_path):
 
     # columns left to right by kind; nodes of one column never overlap
     order = ["source", "frame", "model", "metric"]
-    for left, right in zip(order, order[1:]):
+    for left, right in zip(order, order[1:], strict=False):
         assert max(n["x"] + n["width"] for n in by_kind[left]) < min(n["x"] for n in by_kind[right])
     columns: dict[float, list[dict]] = {}
     for node in placed["nodes"]:
         columns.setdefault(node["x"], []).append(node)
     for column in columns.values():
         column.sort(key=lambda n: n["y"])
-        for upper, lower in zip(column, column[1:]):
+        for upper, lower in zip(column, column[1:], strict=False):
             assert upper["y"] + upper["height"] < lower["y"], (upper["title"], lower["title"])
     assert placed["width"] == max(n["x"] + n["width"] for n in placed["nodes"]) + 8
