@@ -21,6 +21,9 @@ from ..errors import FlockError
 
 log = logging.getLogger("flock")
 
+EXIT_FLUSH_S = 4.0
+"""At kernel shutdown: Jupyter kills a kernel ~5 s after asking it to stop, so what the recorder has not
+sent by ~3 s (a Run All's records wait for the kernel to be idle) goes to the spool instead of being lost."""
 WARM_UP_SETTLE_S = 0.3
 """The warm-up starts only after the kernel has been idle this long (a Run All's first cell comes at once)."""
 
@@ -88,8 +91,8 @@ class FlockExtension:
 
         register_panel_handlers(self)
         _warm_up_in_background(self.idle)
-        atexit.register(self.close)
-        self._undo.append(lambda: atexit.unregister(self.close))
+        atexit.register(self._close_at_exit)
+        self._undo.append(lambda: atexit.unregister(self._close_at_exit))
         self._undo.append(self.close)  # runs first at unload: flush and end the runs
 
     def _remove_hooks_object(self) -> None:
@@ -99,11 +102,17 @@ class FlockExtension:
             if namespace.get(HOOKS_NAME) is self.hooks:
                 del namespace[HOOKS_NAME]
 
-    def close(self) -> None:
-        """Flush what is queued and end the session's runs (kernel shutdown, %unload_ext)."""
+    def _close_at_exit(self) -> None:
+        self.close(timeout=EXIT_FLUSH_S)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush what is queued and end the session's runs (kernel shutdown, %unload_ext).
+
+        What cannot be sent within about 80% of `timeout` is spooled to disk for the next session.
+        """
         if self.tracker is not None:
             try:
-                self.tracker.close_session()
+                self.tracker.close_session(timeout)
             except Exception as exc:
                 self.warn_once("close", f"could not flush the tracking session: {exc}")
 

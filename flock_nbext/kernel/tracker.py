@@ -290,10 +290,10 @@ class NotebookTracker:
                 self._session.cell_started()
         return self._session
 
-    def close_session(self) -> None:
+    def close_session(self, timeout: float = 30.0) -> None:
         session, self._session = self._session, None
         if session is not None:
-            session.close()
+            session.close(timeout)
 
     def run_id_for(self, model_id: str, timeout: float = 2.0) -> str | None:
         """The MLflow run of the model's latest fit; waits up to `timeout` for the recorder (0: never)."""

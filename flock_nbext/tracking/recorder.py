@@ -30,6 +30,8 @@ MAX_RETRY_S = 5.0
 MAX_DEFER_S = 30.0
 """How long one piece of work may wait for the kernel to be idle before the recorder works anyway (a
 bound on memory and delay in long Run-All sessions; a flush or the kernel's shutdown never waits)."""
+OPEN_STORE_S = 10.0
+"""Time a first connection to a store may need (creating a SQLite store's schema takes seconds)."""
 IDLE_SETTLE_S = 0.3
 """The kernel counts as idle once no cell has run for this long: the gap between two cells of a
 Run All lasts milliseconds, and work started in it (one MLflow call, importing mlflow) would run
@@ -84,7 +86,7 @@ class Recorder:
         self.idle = threading.Event()
         """Set while no cell runs (kernel hooks clear it): heavy work waits for it, up to MAX_DEFER_S."""
         self.idle.set()
-        self._idle_since = time.monotonic() - IDLE_SETTLE_S
+        self._idle_since = time.monotonic() - IDLE_SETTLE_S  # noqa
         self._wake = threading.Event()
         self._urgent = 0
         self._urgent_lock = threading.Lock()
@@ -144,6 +146,7 @@ class Recorder:
             if isinstance(item, Flush):
                 self._guard("write", self._write, ops)
                 ops = []
+                self._guard("connect", self._connect)  # a flush also sends spools left by ended sessions
                 if self._pending_spool():
                     self._guard("replay", self._replay)
                 if isinstance(item, OnnxRequest):
@@ -257,6 +260,9 @@ class Recorder:
         if not self.writer.reachable():
             self._spool_from(ops, 0, "the tracking store is unreachable")
             return
+        if self._too_late_to_open():
+            self._spool_from(ops, 0, "the kernel is shutting down")
+            return
         for i, op in enumerate(ops):
             self._wait_for_idle()
             if self._past_deadline():
@@ -270,6 +276,13 @@ class Recorder:
             except Exception as exc:
                 self._warn(f"refused-{op['op']}", f"the tracking store refused {op['op']}: {redact(str(exc))}")
 
+    def _too_late_to_open(self) -> bool:
+        """Shutting down soon with a store this session never opened: opening it may create its schema
+        (seconds of migrations) and a kernel killed in the middle leaves the store unusable; the
+        spool is quick, and the next session on this store sends it all."""
+        return (self._deadline is not None and not self.writer.opened
+                and self._deadline - time.monotonic() < OPEN_STORE_S)
+
     def _past_deadline(self) -> bool:
         return self._deadline is not None and time.monotonic() > self._deadline
 
@@ -282,7 +295,7 @@ class Recorder:
         """Send spooled operations in order (adopted spools first). True when nothing is left waiting."""
         if self.writer is None:
             return not self._pending_spool()
-        if not self.writer.reachable():
+        if not self.writer.reachable() or self._too_late_to_open():
             return False
         for spool in [*self._orphans, self.spool]:
             while spool:

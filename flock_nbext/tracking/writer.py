@@ -46,6 +46,11 @@ class StoreWriter:
                 raise TransientStoreError(str(exc)) from exc
         return self._client
 
+    @property
+    def opened(self) -> bool:
+        """Whether this writer has talked to its store (created its MlflowClient) yet."""
+        return self._client is not None
+
     def reachable(self) -> bool:
         """For an HTTP store, whether its port accepts a connection (avoids MLflow's long retry loops)."""
         parts = urlsplit(self.tracking_uri)

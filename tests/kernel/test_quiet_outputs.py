@@ -41,3 +41,38 @@ def test_cell_outputs_never_carry_flock_or_mlflow_noise(tmp_path):
     (experiment,) = client.search_experiments(filter_string="name = 'quiet'")
     fits = client.search_runs([experiment.experiment_id], filter_string="tags.`flock.kind` = 'fit'")
     assert sorted(r.data.tags["flock.model.var"] for r in fits) == ["clf", "clf2"]
+
+
+def test_records_left_at_kernel_shutdown_reach_mlflow_at_once_or_through_the_spool(tmp_path):
+    """A Run All ends and the kernel is shut down at once, as Jupyter does it (kill after 5 s): flock's
+    deferred records are flushed in that window, and what did not fit in it is spooled and sent by
+    the next session."""
+    from jupyter_client.manager import start_new_kernel
+
+    from flock_nbext.config import Settings
+    from flock_nbext.tracking.session import TrackingSession
+
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    mlflow.MlflowClient(uri).search_experiments()  # an existing store (creating one takes seconds of migrations)
+    env = kernel_env({"MLFLOW_TRACKING_URI": uri, "FLOCK_SPOOL_DIR": str(tmp_path / "s"),
+                      "FLOCK_CONFIG": str(tmp_path / "none.toml"), "FLOCK_EXPERIMENT": "shutdown"})
+    km, kc = start_new_kernel(kernel_name="python3", env=env, extra_arguments=["--ext=flock"], cwd=str(tmp_path))
+    try:
+        for code in [CELLS[0]] + [f"m{i} = LogisticRegression(C={i + 1}, max_iter=500).fit(X, y)" for i in range(3)]:
+            reply = kc.execute_interactive(code, timeout=120)
+            assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_wait_time = 5.0  # Jupyter's default before it kills the kernel
+        km.shutdown_kernel(now=False)
+
+    later = TrackingSession(Settings(tracking_uri=uri, spool_dir=str(tmp_path / "s"), experiment="shutdown"))
+    assert later.flush(120)  # replays whatever the first session spooled
+    later.close(60)
+    client = mlflow.MlflowClient(uri)
+    (experiment,) = client.search_experiments(filter_string="name = 'shutdown'")
+    fits = client.search_runs([experiment.experiment_id], filter_string="tags.`flock.kind` = 'fit'")
+    assert sorted(r.data.tags["flock.model.var"] for r in fits) == ["m0", "m1", "m2"]
+    assert all(r.data.tags["flock.model.logged"] == "true" for r in fits)
