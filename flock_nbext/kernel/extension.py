@@ -96,11 +96,15 @@ class FlockExtension:
         self._undo.append(self.close)  # runs first at unload: flush and end the runs
 
     def _remove_hooks_object(self) -> None:
+        """Swap the live hooks for inert ones: functions a cell defined while flock was loaded
+        still call `__flock__`, and must keep working (untracked) after `%unload_ext`."""
+        from .hooks import DetachedHooks
         from .instrument import HOOKS_NAME
 
+        inert = DetachedHooks()
         for namespace in (self.shell.user_ns, self.shell.user_ns_hidden):
             if namespace.get(HOOKS_NAME) is self.hooks:
-                del namespace[HOOKS_NAME]
+                namespace[HOOKS_NAME] = inert
 
     def _close_at_exit(self) -> None:
         self.close(timeout=EXIT_FLUSH_S)

@@ -111,3 +111,21 @@ def test_importing_the_shim_in_plain_python_explains_itself():
     out = subprocess.run([sys.executable, "-c", "import flock"], capture_output=True, text=True)
     assert out.returncode == 0
     assert "%load_ext flock" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_functions_defined_while_loaded_still_work_after_unload(shell):
+    shell.run_line_magic("load_ext", "flock")
+    defined = shell.run_cell(
+        "from sklearn.linear_model import LinearRegression\n"
+        "def train(X, y):\n"
+        "    model = LinearRegression()\n"
+        "    model.fit(X, y)\n"
+        "    return model\n"
+        "first = train([[0.0], [1.0]], [1.0, 2.0])\n"
+    )
+    assert defined.success
+    assert "__flock__" in shell.user_ns["train"].__code__.co_names  # its body carries hooks
+    shell.run_line_magic("unload_ext", "flock")
+    result = shell.run_cell("round(float(train([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0]).coef_[0]), 6)")
+    assert result.success, result.error_in_exec
+    assert result.result == 2.0
