@@ -190,7 +190,7 @@ def notebook_wall_time(rounds: int, cells: int, rows: int) -> dict:
                 cpu_seconds: list[float] = []
                 kernel: dict = {}
 
-                def kernel_cpu() -> float:
+                def kernel_cpu(kernel=kernel) -> float:
                     times = kernel["process"].cpu_times()
                     return times.user + times.system
 
@@ -200,7 +200,8 @@ def notebook_wall_time(rounds: int, cells: int, rows: int) -> dict:
                     kernel["process"] = psutil.Process(pid)
                     kernel["cpu"] = kernel_cpu()
 
-                def on_cell(index, elapsed, first=first_training, seconds=seconds, cpu_seconds=cpu_seconds):
+                def on_cell(index, elapsed, first=first_training, seconds=seconds, cpu_seconds=cpu_seconds,
+                            kernel=kernel):
                     now = kernel_cpu()
                     if index >= first:
                         seconds.append(elapsed)

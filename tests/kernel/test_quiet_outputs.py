@@ -4,7 +4,6 @@ while that very cell runs."""
 
 from __future__ import annotations
 
-import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.kernel.notebook_runner import kernel_env, run_notebook
@@ -47,12 +46,11 @@ def test_records_left_at_kernel_shutdown_reach_mlflow_at_once_or_through_the_spo
     """A Run All ends and the kernel is shut down at once, as Jupyter does it (kill after 5 s): flock's
     deferred records are flushed in that window, and what did not fit in it is spooled and sent by
     the next session."""
+    import mlflow
     from jupyter_client.manager import start_new_kernel
 
     from flock_nbext.config import Settings
     from flock_nbext.tracking.session import TrackingSession
-
-    import mlflow
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     mlflow.MlflowClient(uri).search_experiments()  # an existing store (creating one takes seconds of migrations)
