@@ -99,12 +99,18 @@ def test_flock_off_plants_nothing_and_reset_does_not_break_cells(notebook):
     assert [r.var for r in notebook.ext.tracker.fits.values()] == ["m"]
 
 
-def test_hooks_object_is_hidden_from_who_and_removed_at_unload(notebook, capsys):
+def test_hooks_object_is_hidden_from_who_and_made_inert_at_unload(notebook, capsys):
+    from flock_nbext.kernel.hooks import DetachedHooks
+
     notebook.run_cell("x = 1\n%who")
     assert "__flock__" not in capsys.readouterr().out
     notebook.shell.run_line_magic("unload_ext", "flock")
-    assert "__flock__" not in notebook.ns
+    # functions defined while loaded still call it: it stays, inert and still hidden
+    assert isinstance(notebook.ns["__flock__"], DetachedHooks)
+    notebook.run_cell("%who")
+    assert "__flock__" not in capsys.readouterr().out
     notebook.shell.run_line_magic("load_ext", "flock")
+    assert not isinstance(notebook.ns["__flock__"], DetachedHooks)
 
 
 def test_a_training_function_called_again_in_a_later_cell_is_tracked_again(notebook):
