@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from flock_nbext.conversion.backends import REGISTRY, Backend, BackendRegistry
+from flock_nbext.conversion.backends.numpy_reference import predict as reference_predict
 from flock_nbext.conversion.ir import LIGHTGBM_ZERO_THRESHOLD, TreeEnsemble, make_tree
 from flock_nbext.errors import ConversionError
 from tests.conversion.conftest import run_onnx
@@ -57,6 +58,24 @@ def test_lightgbm_input_rules_tiny_values_are_zero_and_zero_can_be_missing(backe
                                    zero_as_missing=frozenset({0}))
     X = np.array([[0, 0], [-0.0, 0], [1e-36, 0], [0.5, 0], [np.nan, 0]], dtype=np.float32)
     np.testing.assert_array_equal(run_onnx(strategy.build(zero_missing), X)["variable"][:, 0], [2, 2, 2, 1, 2])
+
+
+_Z = np.float32(LIGHTGBM_ZERO_THRESHOLD)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("threshold", [-2 * _Z, -_Z, -_Z / 2, -0.0, 0.0, _Z / 2, _Z, 2 * _Z])
+def test_tiny_value_rule_folded_into_thresholds_decides_like_the_rule(backend, threshold):
+    """LightGBM reads |x| <= 1e-35 as 0; flock folds that into thresholds instead of a graph step."""
+    ensemble = _stump_ensemble(float(threshold), zero_threshold=LIGHTGBM_ZERO_THRESHOLD)
+    around = [-3 * _Z, -2 * _Z, -_Z, -_Z / 2, np.float32(-1e-45), -0.0, 0.0, np.float32(1e-45), _Z / 2, _Z,
+              2 * _Z, 3 * _Z]
+    column = sorted({float(v) for v in around} | {float(np.nextafter(np.float32(v), np.float32(s)))
+                                                  for v in around for s in (-1, 1)})
+    X = np.array([[v, 0.0] for v in column] + [[np.nan, 0.0]], dtype=np.float32)
+    model = REGISTRY.get(backend).build(ensemble)
+    assert not {"Abs", "Where"} & {n.op_type for n in model.graph.node}  # no input step left in the graph
+    np.testing.assert_array_equal(run_onnx(model, X)["variable"][:, 0], reference_predict(ensemble, X)[:, 0])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .lowering import NumericEnsemble
+from .lowering import NumericEnsemble, tiny_bound
 
 DEFAULT_OPSET = 18
 ML_OPSET = 3
@@ -86,7 +86,7 @@ def preprocess(b: GraphBuilder, lowered: NumericEnsemble) -> str:
     ens = lowered.ensemble
     x = INPUT
     if lowered.flush_features:
-        tiny = b.op("LessOrEqual", b.op("Abs", x), b.const(np.float32(ens.zero_threshold), "zero_thr"))
+        tiny = b.op("LessOrEqual", b.op("Abs", x), b.const(tiny_bound(ens.zero_threshold), "zero_thr"))
         if len(lowered.flush_features) < ens.n_features:
             mask = np.zeros(ens.n_features, dtype=bool)
             mask[sorted(lowered.flush_features)] = True

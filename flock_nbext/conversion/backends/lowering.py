@@ -7,8 +7,10 @@
   their values densely over all raw outputs, already multiplied by the post-transform scale and
   with the base score folded into the first tree of each output (fewer graph nodes: at batch 1
   every ONNX Runtime node costs about a microsecond);
-* LightGBM's "tiny values are zero" rule is kept only for the features where it can change a
-  decision (a threshold within [-1e-35, 1e-35), or zeros that count as missing).
+* LightGBM's "tiny values are zero" rule is folded into the thresholds it could affect (one
+  within [-1e-35, 1e-35) becomes the bound of the tiny range on the side zero goes), so the graph
+  applies it only where zeros count as missing (every ONNX node costs about a microsecond at
+  batch 1; the folded thresholds cost nothing).
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ def lower(ensemble: TreeEnsemble) -> NumericEnsemble:
     for tree in ensemble.trees:
         leaf = tree.is_leaf
         feature = np.where(leaf, 0, tree.feature).astype(np.int64)
-        threshold = tree.float32_thresholds()
+        threshold = _fold_tiny_values(tree.float32_thresholds(), ~leaf & ~tree.categorical,
+                                      ensemble.zero_threshold)
         missing_left = tree.missing_left | leaf
         for node in np.flatnonzero(tree.categorical):
             left = np.asarray(tree.category_left[node], dtype=np.int64)
@@ -132,17 +135,34 @@ def lower(ensemble: TreeEnsemble) -> NumericEnsemble:
 
 
 def _flush_features(ensemble: TreeEnsemble) -> frozenset[int]:
-    """Features on which mapping |x| <= zero_threshold to 0 can change some decision."""
-    zt = ensemble.zero_threshold
-    if zt <= 0:
-        return frozenset()
-    found = set(ensemble.zero_as_missing)
-    for tree in ensemble.trees:
-        numeric = ~tree.is_leaf & ~tree.categorical
-        t32 = tree.float32_thresholds()
-        near = numeric & (t32 >= -zt) & (t32 < zt)  # x and 0 can fall on different sides
-        found.update(int(f) for f in tree.feature[near])
-    return frozenset(found)
+    """Features on which the graph must still map |x| <= zero_threshold to 0: those whose zeros are
+    missing values (a tiny value is missing too); everywhere else the thresholds absorb the rule."""
+    return frozenset(ensemble.zero_as_missing) if ensemble.zero_threshold > 0 else frozenset()
+
+
+def tiny_bound(zero_threshold: float) -> np.float32:
+    """The largest float32 z with z <= zero_threshold: float32 x is 'tiny' iff |x| <= z."""
+    z = np.float32(zero_threshold)
+    return z if float(z) <= zero_threshold else np.nextafter(z, np.float32(0))
+
+
+def _fold_tiny_values(t32: np.ndarray, numeric: np.ndarray, zero_threshold: float) -> np.ndarray:
+    """Thresholds deciding for float32 x as `flush(x) <= t32` does, without the flush.
+
+    flush(x) = 0 for |x| <= z. Only a threshold t in [-z, z) can put x and 0 on different sides;
+    then every tiny x goes where 0 goes: left when 0 <= t (the test becomes x <= z), right when
+    t < 0 (the test becomes x < -z, i.e. x <= the float32 just below -z). NaN is untouched.
+    """
+    if zero_threshold <= 0:
+        return t32
+    z = tiny_bound(zero_threshold)
+    hit = numeric & (t32 >= -z) & (t32 < z)
+    if not hit.any():
+        return t32
+    out = t32.copy()
+    out[hit & (t32 >= 0)] = z
+    out[hit & (t32 < 0)] = np.nextafter(-z, np.float32(-np.inf))
+    return out
 
 
 FLOAT32_SUM_BUDGET = 2e-6  # a fifth of the 1e-5 tolerance candidates are validated against
