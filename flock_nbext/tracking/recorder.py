@@ -5,13 +5,24 @@ record, never at `%load_ext`), turns records into operations (`runs.RunPlanner`)
 writes into `log_batch` calls and applies them through one MlflowClient with explicit run ids. When
 the store is unreachable or fails, the operation and every later one go to the spool (`spool.Spool`)
 and are replayed, in order, at each flush interval until the store answers again.
+
+What the thread holds is visible to the kernel's exit path: records taken off the queue but not
+planned yet (`_taken`) and operations planned but not acknowledged by the store (`_unsent`), both
+changed only under `_lock`, never held across a store call, an import or a model save. At exit,
+if the thread has not finished in time (it may be inside one long MLflow call: the first
+`import mlflow`, a new store's schema migration, a slow upload), `hand_over()` writes all of it to
+the spool from the main thread in milliseconds and the thread stops touching anything; an operation
+it was sending when the spool was written is acknowledged in the spool when the store takes it, so
+the next session replays every record exactly once.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,8 +30,8 @@ from typing import Any
 
 from ..config import Settings
 from ..redaction import redact
-from .runs import Op, RunPlanner, merge_batches
-from .spool import Spool, store_fingerprint
+from .runs import Op, RunPlanner, is_live, merge_batches, pickle_model, save_model
+from .spool import UNKNOWN_STORE, Spool, store_fingerprint
 from .writer import StoreWriter, TransientStoreError, detach_thread_output, quiet_mlflow_on_recorder_threads
 
 log = logging.getLogger("flock")
@@ -36,6 +47,15 @@ IDLE_SETTLE_S = 0.3
 """The kernel counts as idle once no cell has run for this long: the gap between two cells of a
 Run All lasts milliseconds, and work started in it (one MLflow call, importing mlflow) would run
 into the next cell, competing with it for the CPU and the GIL."""
+
+
+class _HandedOver(BaseException):
+    """Raised on the recorder thread once the exit path took its work over: unwinds past every
+    `except Exception` so the thread stops without touching the spool again."""
+
+
+class _Closed(BaseException):
+    """The session is closed: the recorder thread ends."""
 
 
 # -- control items that travel the queue with the records -------------------------------------------
@@ -91,6 +111,18 @@ class Recorder:
         self._urgent = 0
         self._urgent_lock = threading.Lock()
         self._deadline: float | None = None
+        self._lock = threading.Lock()
+        """Guards what the exit path takes over: _taken, _unsent, the planner, the spools."""
+        self._taken: list[tuple[float, Any]] = []
+        """(stamp, record) off the queue, not planned yet."""
+        self._unsent: list[Op] = []
+        """Planned operations not yet acknowledged by the store nor spooled, in order."""
+        self._ids = itertools.count()
+        self._finished = False
+        """The session's closing operations are planned (planner.finish)."""
+        self._closed = False
+        """The thread answered Close: everything is sent or spooled."""
+        self._handed_over = False
         self._thread = threading.Thread(target=self._loop, name=f"flock-recorder-{session_id[:8]}", daemon=True)
         self._thread.start()
 
@@ -107,68 +139,126 @@ class Recorder:
         detach_thread_output()
         quiet_mlflow_on_recorder_threads()
         interval = self.settings.flush_interval_ms / 1000.0
-        retry = max(interval, 0.05)
+        self._retry = max(interval, 0.05)
         while True:
             try:
-                first = self.queue.get(timeout=retry if self._pending_spool() else None)
-            except queue.Empty:
-                # the store is down: try again at the flush interval, backing off to MAX_RETRY_S
-                retry = max(interval, 0.05) if self._guard("replay", self._replay) else min(retry * 2, MAX_RETRY_S)
-                continue
-            batch = [first]
-            deadline = time.monotonic() + interval
-            while not isinstance(batch[-1], Flush):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(self.queue.get(timeout=remaining))
-                except queue.Empty:
-                    break
+                self._turn(interval)
+            except _HandedOver:
+                self._stop_after_hand_over()
+                return
+            except _Closed:
+                return
+
+    def _turn(self, interval: float) -> None:
+        """Wait for records, gather a flush interval's worth, plan and write them (or retry the spool)."""
+        try:
+            first = self.queue.get(timeout=self._retry if self._pending_spool() else None)
+        except queue.Empty:
+            # the store is down: try again at the flush interval, backing off to MAX_RETRY_S
+            replayed = self._guard("replay", self._replay)
+            self._retry = max(interval, 0.05) if replayed else min(self._retry * 2, MAX_RETRY_S)
+            return
+        batch = [first]
+        deadline = time.monotonic() + interval
+        while not isinstance(batch[-1], Flush):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             try:
-                if self._process(batch):
-                    return
-            except Exception as exc:  # a bug of ours must not end the thread: later records still count
-                self._warn("recorder", f"the recorder hit an internal error: {redact(str(exc))}")
-                for item in batch:
-                    if isinstance(item, Flush) and not item.done.is_set():
-                        self._answered(item)
-                        if isinstance(item, Close):
-                            return
+                batch.append(self.queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        try:
+            self._take(batch)
+            if self._process(batch):
+                raise _Closed
+        except Exception as exc:  # a bug of ours must not end the thread: later records still count
+            self._warn("recorder", f"the recorder hit an internal error: {redact(str(exc))}")
+            for item in batch:
+                if isinstance(item, Flush) and not item.done.is_set():
+                    self._answered(item)
+                    if isinstance(item, Close):
+                        raise _Closed from None
 
     def _process(self, batch: list[Any]) -> bool:
         """Plan and write one batch; answer control items in order. True when the session closed."""
         if not self._mlflow_ready:
             self._wait_for_idle()  # importing mlflow holds the GIL for about a second
             self._guard("import", self._import_mlflow)
-        ops: list[Op] = []
         for item in batch:
             if isinstance(item, Flush):
-                self._guard("write", self._write, ops)
-                ops = []
+                self._guard("write", self._write)
                 self._guard("connect", self._connect)  # a flush also sends spools left by ended sessions
                 if self._pending_spool():
                     self._guard("replay", self._replay)
                 if isinstance(item, OnnxRequest):
                     self._onnx(item)
                 if isinstance(item, Close):
-                    self._guard("plan", lambda: self._write(self.planner.finish(time.time())))
+                    self._guard("plan", self._finish)
+                    self._guard("write", self._write)
                 item.delivered = not self._pending_spool()
                 if isinstance(item, Close):
+                    with self._lock:
+                        self._check()
+                        self._closed = True
                     self._release()
                     self._answered(item)
                     return True
                 self._answered(item)
-            else:
-                stamp, record = item
+            elif isinstance(item, tuple):
                 self._wait_for_idle()
-                try:
-                    ops += self.planner.plan(stamp, record)
-                except Exception as exc:
-                    self._warn(f"plan-{type(record).__name__}",
-                               f"could not record a {type(record).__name__}: {redact(str(exc))}")
-        self._guard("write", self._write, ops)
+                self._plan(item)
+        self._guard("write", self._write)
         return False
+
+    # -- what the exit path may take over (all under _lock) -----------------------------------------
+    def _check(self) -> None:
+        """Under _lock: stop here if the exit path has taken the work over."""
+        if self._handed_over:
+            raise _HandedOver
+
+    def _take(self, batch: list[Any]) -> None:
+        with self._lock:
+            self._check()
+            self._taken += [item for item in batch if isinstance(item, tuple)]
+
+    def _plan(self, item: tuple[float, Any]) -> None:
+        """Plan one record taken off the queue (fast: no MLflow, no model saved here)."""
+        stamp, record = item
+        with self._lock:
+            self._check()
+            self._taken = [taken for taken in self._taken if taken is not item]
+            try:
+                self._unsent += self.planner.plan(stamp, record)
+            except Exception as exc:
+                self._warn(f"plan-{type(record).__name__}",
+                           f"could not record a {type(record).__name__}: {redact(str(exc))}")
+
+    def _finish(self) -> None:
+        with self._lock:
+            self._check()
+            if not self._finished:
+                self._finished = True
+                self._unsent += self.planner.finish(time.time())
+
+    def _number(self, ops: list[Op]) -> list[Op]:
+        """Under _lock: fold adjacent batches and give each operation the id its acknowledgement names.
+
+        Operations already numbered stay as they are (the thread may be sending one): only runs of
+        new ones are folded together."""
+        out: list[Op] = []
+        fresh: list[Op] = []
+        for op in [*ops, None]:
+            if op is None or "id" in op:
+                for new in merge_batches(fresh):
+                    new["id"] = f"{self.session_id[:12]}-{next(self._ids)}"
+                    out.append(new)
+                fresh = []
+                if op is not None:
+                    out.append(op)
+            else:
+                fresh.append(op)
+        return out
 
     def request(self, item: Flush) -> None:
         """Queue a control item; the recorder stops deferring work until it is answered."""
@@ -225,7 +315,10 @@ class Recorder:
             ops = self.planner.onnx_ops(time.time(), item.model_id, item.onnx_model, example=item.example,
                                         report=item.report, report_text=item.report_text, metrics=item.metrics,
                                         tags=item.tags)
-            self._write(ops)
+            with self._lock:
+                self._check()
+                self._unsent += ops
+            self._write()
             key = self.planner.latest.get(item.model_id)
             item.run_id = self.writer.run_ids.get(key) if self.writer and key else None
         except Exception as exc:
@@ -237,44 +330,88 @@ class Recorder:
             return
         import mlflow
 
-        uri = self.settings.tracking_uri or mlflow.get_tracking_uri()
-        self.writer = StoreWriter(str(uri))
-        fingerprint = store_fingerprint(str(uri))
-        self.spool = Spool(self.settings.spool_dir, self.session_id, fingerprint)
-        try:
-            self._orphans = Spool.orphans(self.settings.spool_dir, fingerprint, self.session_id)
-        except OSError:
-            self._orphans = []
+        uri = str(self.settings.tracking_uri or mlflow.get_tracking_uri())
+        writer = StoreWriter(uri)
+        fingerprint = store_fingerprint(uri)
+        with self._lock:
+            self._check()
+            self.writer = writer
+            self.spool = Spool(self.settings.spool_dir, self.session_id, fingerprint)
+            try:
+                self._orphans = Spool.orphans(self.settings.spool_dir, self._fingerprints(uri), self.session_id)
+            except OSError:
+                self._orphans = []
+
+    def _fingerprints(self, uri: str) -> set[str]:
+        """Every name this store may have in a spool header: the resolved URI, the URI as configured,
+        and MLflow's default store when nothing names one (a spool the exit path wrote early)."""
+        names = {store_fingerprint(uri)}
+        configured = self.settings.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+        if configured:
+            names.add(store_fingerprint(str(configured)))
+        else:
+            try:
+                from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+
+                if not is_tracking_uri_set():
+                    names.add(UNKNOWN_STORE)
+            except Exception:  # another MLflow version: such early spools are then not adopted
+                pass
+        return names
 
     def _pending_spool(self) -> bool:
         return bool(self._orphans) or bool(self.spool)
 
-    def _write(self, ops: list[Op]) -> None:
-        if not ops:
-            return
+    def _write(self) -> None:
+        """Send the planned operations in order; from the first one the store cannot take, spool them."""
+        with self._lock:
+            self._check()
+            if not self._unsent:
+                return
+            self._unsent = self._number(self._unsent)
         self._connect()
-        ops = merge_batches(ops)
         if self._pending_spool() and not self._replay():
-            self.spool.append([self.writer.annotate(op) for op in ops])
+            self._spool_unsent(None)
             return
         if not self.writer.reachable():
-            self._spool_from(ops, 0, "the tracking store is unreachable")
+            self._spool_unsent("the tracking store is unreachable")
             return
         if self._too_late_to_open():
-            self._spool_from(ops, 0, "the kernel is shutting down")
+            self._spool_unsent("the kernel is shutting down")
             return
-        for i, op in enumerate(ops):
+        while True:
+            with self._lock:
+                self._check()
+                if not self._unsent:
+                    return
+                op = self._unsent[0]
             self._wait_for_idle()
             if self._past_deadline():
-                self._spool_from(ops, i, "the kernel is shutting down")
+                self._spool_unsent("the kernel is shutting down")
                 return
+            if is_live(op):
+                saved = save_model(op)  # seconds, perhaps: outside the lock
+                with self._lock:
+                    self._check()
+                    self._unsent[0] = op = saved
             try:
                 self.writer.apply(op)
             except TransientStoreError as exc:
-                self._spool_from(ops, i, str(exc))
+                self._spool_unsent(str(exc))
                 return
             except Exception as exc:
                 self._warn(f"refused-{op['op']}", f"the tracking store refused {op['op']}: {redact(str(exc))}")
+            with self._lock:
+                if self._handed_over:
+                    self._ack_handed_over(op)
+                self._unsent.pop(0)
+
+    def _ack_handed_over(self, op: Op) -> None:
+        """Under _lock: the exit path spooled `op` while the store was taking it: note that it arrived."""
+        try:
+            self.spool.ack(op, self.writer.run_ids.get(op.get("key")))
+        finally:
+            raise _HandedOver
 
     def _too_late_to_open(self) -> bool:
         """Shutting down soon with a store this session never opened: opening it may create its schema
@@ -286,10 +423,19 @@ class Recorder:
     def _past_deadline(self) -> bool:
         return self._deadline is not None and time.monotonic() > self._deadline
 
-    def _spool_from(self, ops: list[Op], start: int, reason: str) -> None:
-        self.spool.append([self.writer.annotate(op) for op in ops[start:]])
-        self._warn("spooling", f"{reason.splitlines()[0][:200] if reason else 'store error'}; "
-                               f"events are kept in {self.settings.spool_dir} and sent when it is back")
+    def _spool_unsent(self, reason: str | None) -> None:
+        """Save the models, then move every unsent operation to the spool, in order."""
+        with self._lock:
+            self._check()
+            ops = list(self._unsent)
+        ops = [save_model(op) if is_live(op) else op for op in ops]  # outside the lock
+        with self._lock:
+            self._check()
+            self.spool.append([self.writer.annotate(op) for op in ops])
+            self._unsent = self._unsent[len(ops):]
+        if reason is not None:
+            self._warn("spooling", f"{reason.splitlines()[0][:200] if reason else 'store error'}; "
+                                   f"events are kept in {self.settings.spool_dir} and sent when it is back")
 
     def _replay(self) -> bool:
         """Send spooled operations in order (adopted spools first). True when nothing is left waiting."""
@@ -301,7 +447,9 @@ class Recorder:
             while spool:
                 if self._past_deadline():
                     return False
-                chunk = spool.peek(REPLAY_CHUNK)
+                with self._lock:
+                    self._check()
+                    chunk = spool.peek(REPLAY_CHUNK)
                 sent = 0
                 try:
                     for op in chunk:
@@ -312,17 +460,98 @@ class Recorder:
                         except Exception as exc:
                             self._warn(f"refused-{op['op']}",
                                        f"the tracking store refused {op['op']}: {redact(str(exc))}")
+                        with self._lock:
+                            spool.ack(op, self.writer.run_ids.get(op.get("key")))
+                            self._check()
                         sent += 1
                 except TransientStoreError:
-                    spool.drop(sent)
+                    with self._lock:
+                        self._check()
+                        spool.drop(sent)
                     return False
-                spool.drop(sent)
-        for spool in self._orphans:
-            spool.release()
-            _remove_if_empty(os.path.join(self.settings.spool_dir, "models", spool.session_id))
-        self._orphans = []
+                with self._lock:
+                    self._check()
+                    spool.drop(sent)
+        with self._lock:
+            self._check()
+            for spool in self._orphans:
+                spool.release()
+                _remove_if_empty(os.path.join(self.settings.spool_dir, "models", spool.session_id))
+            self._orphans = []
         self._warned.discard("spooling")
         return True
+
+    # -- the kernel's exit path (main thread) -----------------------------------------------------
+    def hand_over(self, budget: float = 1.0) -> bool:
+        """Write every record and operation the store has not acknowledged to the spool, now.
+
+        Called on the main thread at exit when the thread did not finish in time. Bounded by what is
+        left, not by the store: planning is fast, live models are pickled (`runs.pickle_model`,
+        saved in their flavor at replay), and one fsynced append writes it all. From then on the
+        recorder thread only acknowledges the store call it may be inside, then stops. True when
+        nothing was left behind (or the thread had already finished).
+        """
+        dumps = _pickler()  # imported outside the lock: the thread may be importing it
+        if not self._lock.acquire(timeout=max(budget, 0.01)):
+            self._warn("hand-over", "the recorder did not let go in time at shutdown; some records may be lost")
+            return False
+        try:
+            if self._closed or self._handed_over:
+                return self._closed
+            self._handed_over = True
+            records = list(self._taken)
+            while True:
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, tuple):
+                    records.append(item)
+            ops = list(self._unsent)
+            for stamp, record in records:
+                try:
+                    ops += self.planner.plan(stamp, record)
+                except Exception as exc:
+                    self._warn(f"plan-{type(record).__name__}",
+                               f"could not record a {type(record).__name__}: {redact(str(exc))}")
+            if not self._finished:
+                self._finished = True
+                ops += self.planner.finish(time.time())
+            ops = [pickle_model(op, dumps) if is_live(op) else op for op in self._number(ops)]
+            if self.writer is not None:
+                ops = [self.writer.annotate(op) for op in ops]
+            if self.spool is None:
+                self.spool = Spool(self.settings.spool_dir, self.session_id, self._early_fingerprint())
+            self.spool.append(ops)
+            self._unsent, self._taken = [], []
+            return True
+        except Exception as exc:
+            self._warn("hand-over", f"could not spool the records left at shutdown: {redact(str(exc))}")
+            return False
+        finally:
+            self._lock.release()
+            self.queue.put(None)  # wakes a waiting thread, which then stops
+            self._wake.set()
+
+    def _early_fingerprint(self) -> str:
+        """The store's fingerprint before the thread resolved it (mlflow may be half imported)."""
+        uri = self.settings.tracking_uri
+        mlflow = sys.modules.get("mlflow")
+        if not uri and mlflow is not None and not getattr(getattr(mlflow, "__spec__", None), "_initializing", True):
+            try:
+                uri = mlflow.get_tracking_uri()  # the user may have set one: mlflow is theirs, imported
+            except Exception:
+                uri = None
+        uri = uri or os.environ.get("MLFLOW_TRACKING_URI")
+        return store_fingerprint(str(uri)) if uri else UNKNOWN_STORE
+
+    def _stop_after_hand_over(self) -> None:
+        """The thread's last act: give up the spools' locks (the next session adopts them)."""
+        with self._lock:
+            if self.spool is not None:
+                self.spool.release()
+            for spool in self._orphans:
+                spool.release()
 
     def _release(self) -> None:
         if self.spool is not None:
@@ -344,6 +573,18 @@ class Recorder:
             return
         self._warned.add(key)
         log.warning("flock: %s", message)
+
+
+def _pickler() -> Any:
+    """cloudpickle's dumps (pickles classes defined in the notebook by value), else pickle's."""
+    try:
+        import cloudpickle
+
+        return cloudpickle.dumps
+    except ImportError:  # pragma: no cover - mlflow depends on cloudpickle
+        import pickle
+
+        return pickle.dumps
 
 
 def _remove_if_empty(folder: str) -> None:

@@ -257,17 +257,12 @@ class RunPlanner:
         return ops
 
     def _model_ops(self, key: str, fit: FitRecord, flavor: str, example: Any, stamp: float) -> list[Op]:
-        from .models import save_native
-
+        """A `log_model` that still holds the live model: the recorder saves it (`save_model`) right
+        before sending or spooling it, or the kernel's exit path pickles it (`pickle_model`)."""
         path = os.path.join(self.model_dir, key.rsplit(":", 1)[-1], "model")
-        try:
-            save_native(fit.model, path, flavor, example)
-        except Exception as exc:
-            shutil.rmtree(path, ignore_errors=True)
-            return [{"op": "log_batch", "key": key, "params": {}, "metrics": [],
-                     "tags": {"flock.model.logged": "false", "flock.model.error": redact(str(exc))[:500]}}]
         op: Op = {"op": "log_model", "key": key, "name": "model", "path": path, "flavor": flavor,
-                  "tags": {"flock.model.var": fit.var, "flock.model.class": fit.cls}}
+                  "tags": {"flock.model.var": fit.var, "flock.model.class": fit.cls},
+                  "live_model": fit.model, "live_example": example}
         if fit.parent_run_id:
             # the user's own run: if their code logged a model there since this fit, that is this model
             op["unless_user_logged"] = {"run_id": fit.parent_run_id, "since_ms": _ms(stamp) - 1000}
@@ -368,6 +363,54 @@ class RunPlanner:
                 self._logged_inputs.add(seen)
                 entities.append(entity)
         return [{"op": "log_inputs", "key": key, "datasets": entities}] if entities else []
+
+
+# -- models: live in a planned operation, saved before it is sent or spooled -----------------------
+
+LIVE_KEYS = ("live_model", "live_example")
+
+
+def is_live(op: Op) -> bool:
+    """Whether the operation still holds a live model (never spooled as is: not JSON)."""
+    return "live_model" in op
+
+
+def save_model(op: Op) -> Op:
+    """Recorder thread: save the live model as an MLflow model directory in its flavor (signature,
+    input example); the operation then names that directory. A model that cannot be saved becomes
+    tags saying so."""
+    from .models import save_native
+
+    try:
+        save_native(op["live_model"], op["path"], op["flavor"], op["live_example"])
+    except Exception as exc:
+        shutil.rmtree(op["path"], ignore_errors=True)
+        return _model_not_logged(op, exc)
+    return {k: v for k, v in op.items() if k not in LIVE_KEYS}
+
+
+def pickle_model(op: Op, dumps: Any) -> Op:
+    """Kernel exit path (main thread, mlflow perhaps not even imported): pickle the live model and its
+    input example next to where its MLflow model goes; the writer saves it in its flavor when the
+    spool is replayed (`writer.StoreWriter._log_model`). Milliseconds for a typical model."""
+    folder = os.path.dirname(op["path"])
+    pickled = os.path.join(folder, "model.pkl")
+    try:
+        data = dumps({"model": op["live_model"], "example": op["live_example"]})
+        os.makedirs(folder, exist_ok=True)
+        with open(pickled, "wb") as fh:
+            fh.write(data)
+    except Exception as exc:
+        return _model_not_logged(op, exc)
+    return {**{k: v for k, v in op.items() if k not in LIVE_KEYS}, "pickle": pickled}
+
+
+def _model_not_logged(op: Op, exc: Exception) -> Op:
+    out: Op = {"op": "log_batch", "key": op["key"], "params": {}, "metrics": [],
+               "tags": {"flock.model.logged": "false", "flock.model.error": redact(str(exc))[:500]}}
+    if "id" in op:
+        out["id"] = op["id"]
+    return out
 
 
 def merge_batches(ops: list[Op]) -> list[Op]:

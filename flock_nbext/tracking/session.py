@@ -4,7 +4,9 @@
 never raises and never waits for MLflow. Everything else happens on the recorder thread
 (`recorder.Recorder`). `close()` — called at kernel shutdown and `%unload_ext`, and registered with
 `atexit` so a script that exits normally loses nothing — flushes, ends the session's run and waits
-(bounded) for the store; what cannot be sent stays in the spool for the next session.
+(bounded) for the store; what cannot be sent stays in the spool for the next session. If the recorder
+thread is still busy when the wait ends (inside one long MLflow call), the calling thread writes what
+is left to the spool itself (`Recorder.hand_over`), so nothing is lost wherever the thread is.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from ..errors import TrackingError
 from .recorder import Close, Flush, OnnxRequest, Recorder
 
 log = logging.getLogger("flock")
+
+HAND_OVER_S = 1.0
+"""At most this much of close()'s timeout is kept for writing what the recorder left to the spool."""
 
 
 class TrackingSession:
@@ -65,9 +70,12 @@ class TrackingSession:
     def close(self, timeout: float | None = 30.0) -> bool:
         """Flush, end the session's run and stop the recorder. Idempotent; True when all was delivered.
 
-        With a timeout, whatever is not sent by about 80% of it goes to the spool (sent by the next
-        session on the same store): at kernel shutdown Jupyter kills the kernel after ~5 s, so the
-        kernel calls `close(timeout=4)`.
+        With a timeout, nothing outlives it: the recorder spools what it has not sent by about 60%
+        of it, and if it is still busy at the end (inside one long MLflow call: the first import, a
+        new store's migrations, a slow upload) this thread writes every record and operation the
+        store has not acknowledged to the spool, within the last quarter (at most HAND_OVER_S). The
+        next session on the same store sends it all, each once. At kernel shutdown Jupyter kills
+        the kernel after ~5 s, so the kernel calls `close(timeout=4)`.
         """
         if self._closed:
             return False
@@ -78,11 +86,21 @@ class TrackingSession:
             pass
         if not self._recorder.alive:
             return False
-        item = Close(deadline=None if timeout is None else time.monotonic() + 0.8 * timeout)
+        if timeout is None:
+            item = Close()
+            self._recorder.request(item)
+            item.done.wait()
+            self._recorder.join(1.0)
+            return item.delivered
+        reserve = min(HAND_OVER_S, 0.25 * timeout)
+        wait = timeout - reserve
+        item = Close(deadline=time.monotonic() + 0.8 * wait)
         self._recorder.request(item)
-        finished = item.done.wait(timeout)
-        self._recorder.join(1.0 if finished else 0)
-        return finished and item.delivered
+        if item.done.wait(wait):
+            self._recorder.join(1.0)
+            return item.delivered
+        self._recorder.hand_over(reserve)
+        return item.done.is_set() and item.delivered
 
     @property
     def closed(self) -> bool:

@@ -5,9 +5,16 @@ fingerprint (a hash: the URI itself may hold a password), then one operation per
 already redacted when they are planned; model files they name live under `<spool_dir>/models/`.
 
 A live session holds an exclusive lock on `<session>.lock`. A spool file whose lock nobody holds was
-left by a session that ended while its store was down; the next session on the same store adopts it
-and replays it before its own events. Replay is in order and at-least-once: the file is rewritten
-after every replayed chunk, so a crash in between repeats at most one chunk.
+left by a session that ended while its store was down (or was killed at shutdown); the next session on
+the same store adopts it and replays it before its own events.
+
+Replay is in order and exactly once: every operation carries an id, and once the store has taken one
+an acknowledgement line `{"ack": id}` is appended (with the run id a `start_run` created). A file
+read back skips acknowledged operations and turns an acknowledged `start_run` into an `attach_run`,
+so an operation that was both sent and spooled (the kernel's exit path spools what the recorder
+thread is still sending: `recorder.Recorder.hand_over`) reaches the store once. An acknowledgement
+is a small unsynced append: a killed process keeps it (the OS still writes it out); only a crash of
+the machine between a store call and its acknowledgement can repeat that one operation.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +33,26 @@ except ImportError:  # Windows: no advisory locks, so no adoption of other sessi
     fcntl = None
 
 Op = dict[str, Any]
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
+"""Version 1 files (no ids, no acknowledgements) are still replayed."""
+UNKNOWN_STORE = "mlflow-default"
+"""Fingerprint of a spool written before the session resolved its store (MLflow's default store:
+no URI set anywhere); sessions whose URI comes from MLflow's default adopt it."""
 
 
 def store_fingerprint(tracking_uri: str) -> str:
     return hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
+
+
+def ack_line(op: Op, run_id: str | None = None) -> dict[str, Any] | None:
+    """The acknowledgement of a delivered operation (None for one without an id: nothing to skip)."""
+    if "id" not in op:
+        return None
+    line: dict[str, Any] = {"ack": op["id"]}
+    if run_id is not None and op.get("op") == "start_run":
+        line["run_id"] = run_id
+    return line
 
 
 class Spool:
@@ -70,6 +93,15 @@ class Spool:
             os.fsync(fh.fileno())
         self._ops.extend(ops)
 
+    def ack(self, op: Op, run_id: str | None = None) -> None:
+        """Note on disk that the store took `op` (a `start_run` with the run it created): replaying
+        this file again skips it. Cheap: an append without fsync, done right after each store call."""
+        line = ack_line(op, run_id)
+        if line is None or not self.path.exists():
+            return
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line) + "\n")
+
     def drop(self, n: int) -> None:
         """Forget the first n operations (they reached the store); rewrite or remove the file."""
         del self._ops[:n]
@@ -100,8 +132,13 @@ class Spool:
 
     # -- adoption ------------------------------------------------------------------------------
     @classmethod
-    def orphans(cls, directory: str | os.PathLike, fingerprint: str, own_session: str) -> list[Spool]:
-        """Spools left by ended sessions on the same store, locked for us, oldest first."""
+    def orphans(cls, directory: str | os.PathLike, fingerprint: str | Iterable[str], own_session: str) -> list[Spool]:
+        """Spools left by ended sessions on the same store, locked for us, oldest first.
+
+        `fingerprint`: the store's fingerprint, or several (the same store under the names it was
+        configured by: the resolved URI, the configured text, MLflow's default).
+        """
+        fingerprints = {fingerprint} if isinstance(fingerprint, str) else set(fingerprint)
         directory = Path(directory)
         if not directory.is_dir() or fcntl is None:  # without locks we cannot tell a dead session
             return []
@@ -119,23 +156,48 @@ class Spool:
             except (OSError, ValueError):
                 os.close(fd)
                 continue
-            if header.get("flock_spool") != VERSION or header.get("store") != fingerprint:
+            if header.get("flock_spool") not in READABLE or header.get("store") not in fingerprints:
                 os.close(fd)
                 continue
-            spool = cls(directory, session, fingerprint, lock=False)
+            spool = cls(directory, session, header["store"], lock=False)
             spool._lock_fd = fd
-            spool._ops = [op for op in map(_parse, lines[1:]) if op is not None]
+            spool._ops = pending(lines[1:])
             found.append(spool)
         return found
 
 
-def _parse(line: str) -> Op | None:
-    """One spooled operation; a torn last line (crash while writing) is skipped."""
+def pending(lines: Iterable[str]) -> list[Op]:
+    """The operations of a spool file's lines that the store has not acknowledged, in order.
+
+    An acknowledged `start_run` becomes an `attach_run` to the run it created (later operations
+    name that run by its local key); other acknowledged operations are left out.
+    """
+    ops: list[Op] = []
+    acks: dict[str, dict[str, Any]] = {}
+    for item in map(_parse, lines):
+        if item is None:
+            continue
+        if "ack" in item:
+            acks[str(item["ack"])] = item
+        else:
+            ops.append(item)
+    out: list[Op] = []
+    for op in ops:
+        ack = acks.get(str(op.get("id"))) if "id" in op else None
+        if ack is None:
+            out.append(op)
+        elif op["op"] == "start_run" and ack.get("run_id"):
+            out.append({"op": "attach_run", "key": op["key"], "run_id": ack["run_id"], "id": op["id"]})
+    return out
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    """One spooled operation or acknowledgement; a torn last line (crash while writing) is skipped."""
     try:
-        op = json.loads(line)
+        item = json.loads(line)
     except ValueError:
         return None
-    return op if isinstance(op, dict) and "op" in op else None
+    return item if isinstance(item, dict) and ("op" in item or "ack" in item) else None
 
 
 def _try_lock(path: Path) -> int | None:

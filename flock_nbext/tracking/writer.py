@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 import warnings
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,13 @@ from urllib.parse import urlsplit
 from ..redaction import redact
 
 Op = dict[str, Any]
+
+HOLD_ENV = "FLOCK_FAULT_STORE_HOLD_S"
+HOLD_MARK_ENV = "FLOCK_FAULT_STORE_HOLD_MARK"
+"""Fault injection for tests, never set in real use: with FLOCK_FAULT_STORE_HOLD_S=<seconds>, every
+store call first sleeps that long (after creating the file FLOCK_FAULT_STORE_HOLD_MARK names, if
+set), so a test can hold the recorder inside one long store call (a schema migration, a slow
+log_model) while the kernel shuts down."""
 
 
 class TransientStoreError(Exception):
@@ -34,6 +42,8 @@ class StoreWriter:
         self._experiment_ids: dict[str, str] = {}
         self._run_experiments: dict[str, str] = {}
         self._client: Any = None
+        self._hold_s = float(os.environ.get(HOLD_ENV) or 0)
+        self._hold_mark = os.environ.get(HOLD_MARK_ENV)
 
     @property
     def client(self) -> Any:
@@ -73,6 +83,8 @@ class StoreWriter:
         return {**op, **extra} if extra else op
 
     def apply(self, op: Op) -> None:
+        if self._hold_s:
+            self._hold()
         try:
             getattr(self, f"_{op['op']}")(op)
         except TransientStoreError:
@@ -81,6 +93,13 @@ class StoreWriter:
             if _is_transient(exc):
                 raise TransientStoreError(redact(str(exc))) from exc
             raise
+
+    def _hold(self) -> None:
+        """The test-only fault injection (see HOLD_ENV): a store call that takes a long time."""
+        if self._hold_mark:
+            with open(self._hold_mark, "a", encoding="utf-8"):
+                pass
+        time.sleep(self._hold_s)
 
     def _run_id(self, op: Op) -> str:
         run_id = self.run_ids.get(op["key"]) or op.get("run_id")
@@ -176,6 +195,8 @@ class StoreWriter:
 
         from .models import publish
 
+        if op.get("pickle") and os.path.isfile(op["pickle"]):
+            self._save_pickled(op)
         if not os.path.isdir(op["path"]):
             raise LookupError(f"saved model {op['path']} is gone")
         run_id = self._run_id(op)
@@ -187,6 +208,19 @@ class StoreWriter:
             publish(self.client, op["path"], run_id=run_id, name=op["name"], tags=op.get("tags"),
                     experiment_id=self._run_experiments.get(run_id))
         shutil.rmtree(os.path.dirname(op["path"]), ignore_errors=True)
+
+    @staticmethod
+    def _save_pickled(op: Op) -> None:
+        """A model the kernel's exit path pickled (`runs.pickle_model`): saved in its flavor now."""
+        import cloudpickle
+
+        from .models import save_native
+
+        with open(op["pickle"], "rb") as fh:
+            data = cloudpickle.load(fh)  # written by flock itself, in the user's own spool folder
+        shutil.rmtree(op["path"], ignore_errors=True)  # a save the recorder thread had begun
+        save_native(data["model"], op["path"], op["flavor"], data.get("example"))
+        os.remove(op["pickle"])
 
     def _users_model(self, run_id: str, since_ms: int) -> str | None:
         """The id of a model the user's code logged to its own run `run_id` since `since_ms`, if any."""

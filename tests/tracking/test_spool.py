@@ -27,7 +27,7 @@ def test_spool_keeps_order_on_disk_and_drops_what_was_sent(tmp_path):
     spool.append(ops(3))
     spool.append(ops(2, start=3))
     lines = spool.path.read_text().splitlines()
-    assert json.loads(lines[0]) == {"flock_spool": 1, "store": "fp", "session": "s1"}
+    assert json.loads(lines[0]) == {"flock_spool": 2, "store": "fp", "session": "s1"}
     assert [json.loads(line)["metrics"][0][1] for line in lines[1:]] == [0, 1, 2, 3, 4]
     spool.drop(2)
     assert [op["metrics"][0][1] for op in spool.peek(10)] == [2, 3, 4]
