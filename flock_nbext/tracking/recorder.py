@@ -43,6 +43,9 @@ MAX_DEFER_S = 30.0
 bound on memory and delay in long Run-All sessions; a flush or the kernel's shutdown never waits)."""
 OPEN_STORE_S = 10.0
 """Time a first connection to a store may need (creating a SQLite store's schema takes seconds)."""
+HAND_OVER_GRACE_S = 0.25
+"""After the exit path spooled everything, how long it lets the thread acknowledge a store call that
+ended meanwhile (otherwise the next session would send that one operation again)."""
 IDLE_SETTLE_S = 0.3
 """The kernel counts as idle once no cell has run for this long: the gap between two cells of a
 Run All lasts milliseconds, and work started in it (one MLflow call, importing mlflow) would run
@@ -491,6 +494,7 @@ class Recorder:
         recorder thread only acknowledges the store call it may be inside, then stops. True when
         nothing was left behind (or the thread had already finished).
         """
+        end = time.monotonic() + budget
         dumps = _pickler()  # imported outside the lock: the thread may be importing it
         if not self._lock.acquire(timeout=max(budget, 0.01)):
             self._warn("hand-over", "the recorder did not let go in time at shutdown; some records may be lost")
@@ -532,6 +536,9 @@ class Recorder:
             self._lock.release()
             self.queue.put(None)  # wakes a waiting thread, which then stops
             self._wake.set()
+            if threading.current_thread() is not self._thread:
+                # a store call that ended meanwhile is acknowledged now, before the process ends
+                self._thread.join(max(0.0, min(HAND_OVER_GRACE_S, end - time.monotonic())))
 
     def _early_fingerprint(self) -> str:
         """The store's fingerprint before the thread resolved it (mlflow may be half imported)."""

@@ -12,9 +12,14 @@ is left to the spool itself (`Recorder.hand_over`), so nothing is lost wherever 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
+import os
+import signal
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from ..config import Settings
@@ -74,8 +79,10 @@ class TrackingSession:
         of it, and if it is still busy at the end (inside one long MLflow call: the first import, a
         new store's migrations, a slow upload) this thread writes every record and operation the
         store has not acknowledged to the spool, within the last quarter (at most HAND_OVER_S). The
-        next session on the same store sends it all, each once. At kernel shutdown Jupyter kills
-        the kernel after ~5 s, so the kernel calls `close(timeout=4)`.
+        next session on the same store sends it all, each once. At kernel shutdown Jupyter sends the
+        kernel SIGTERM 2.5 s after its shutdown request and SIGKILL at 5 s, and the kernel calls
+        `close(timeout=4)`: a SIGTERM that comes while close() waits hands over at once, then
+        terminates the process as asked (`_hand_over_on_sigterm`).
         """
         if self._closed:
             return False
@@ -96,10 +103,11 @@ class TrackingSession:
         wait = timeout - reserve
         item = Close(deadline=time.monotonic() + 0.8 * wait)
         self._recorder.request(item)
-        if item.done.wait(wait):
-            self._recorder.join(1.0)
-            return item.delivered
-        self._recorder.hand_over(reserve)
+        with _hand_over_on_sigterm(self._recorder, reserve):
+            if item.done.wait(wait):
+                self._recorder.join(1.0)
+                return item.delivered
+            self._recorder.hand_over(reserve)
         return item.done.is_set() and item.delivered
 
     @property
@@ -155,3 +163,39 @@ class TrackingSession:
         return f"runs:/{item.run_id}/onnx_model"
 
 
+
+
+@contextlib.contextmanager
+def _hand_over_on_sigterm(recorder: Recorder, budget: float) -> Iterator[None]:
+    """While close() waits on the main thread: a SIGTERM (Jupyter sends one 2.5 s into a kernel
+    shutdown; the default action ends the process at once, atexit handlers and all) first spools what
+    the recorder holds (`Recorder.hand_over`), then terminates the process as it would have."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+    except (AttributeError, ValueError):  # no SIGTERM on this platform
+        yield
+        return
+    previous = signal.SIG_DFL if previous is None else previous
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        recorder.hand_over(budget)
+        signal.signal(signal.SIGTERM, previous)
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            if signal.getsignal(signal.SIGTERM) is on_sigterm:
+                signal.signal(signal.SIGTERM, previous)

@@ -135,3 +135,91 @@ def test_a_short_shutdown_spools_what_it_cannot_send_and_the_next_session_sends_
     (run,) = client.search_runs([client.get_experiment_by_name("shutdown.ipynb").experiment_id],
                                 "tags.`flock.kind` = 'fit'")
     assert run.data.metrics["acc"] == 0.75 and run.data.tags["flock.session"] == first.session_id
+
+
+def test_acknowledged_operations_are_not_replayed_and_an_acknowledged_run_is_reused(tmp_path):
+    dead = Spool(tmp_path, "dead", "fp")
+    start = {"op": "start_run", "key": "s:session", "experiment": "e", "tags": {}, "id": "s-0"}
+    sent, waiting = ops(2)
+    dead.append([start, {**sent, "id": "s-1"}, {**waiting, "id": "s-2"}])
+    dead.ack(start, "run-123")  # the store took these two after they were spooled
+    dead.ack({**sent, "id": "s-1"})
+    dead.release()
+    with open(tmp_path / "dead.jsonl", "a") as fh:
+        fh.write('{"ack": "s-')  # torn acknowledgement from a kill
+    (adopted,) = Spool.orphans(tmp_path, "fp", own_session="me")
+    assert adopted.peek(10) == [{"op": "attach_run", "key": "s:session", "run_id": "run-123", "id": "s-0"},
+                                {**waiting, "id": "s-2"}]
+    adopted.release()
+
+
+def test_a_version_1_spool_without_ids_is_still_replayed(tmp_path):
+    (tmp_path / "old.jsonl").write_text(json.dumps({"flock_spool": 1, "store": "fp", "session": "old"}) + "\n"
+                                        + "\n".join(json.dumps(op) for op in ops(2)) + "\n")
+    (adopted,) = Spool.orphans(tmp_path, "fp", own_session="me")
+    assert adopted.peek(10) == ops(2)
+    adopted.release()
+
+
+def _wait_for(path, timeout=120.0):
+    import time
+
+    end = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < end, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_a_record_both_sent_and_spooled_at_shutdown_reaches_the_store_once(tmp_path, monkeypatch):
+    """Fault injection: FLOCK_FAULT_STORE_HOLD_S makes each store call of the first session take 3 s,
+    so its recorder is inside one (creating the session's run) when close() stops waiting and spools
+    everything the store has not acknowledged: that call, the planned operations, the records still
+    queued. The held call then completes and is acknowledged in the spool; the next session sends
+    the rest, and nothing twice."""
+    from flock_nbext.tracking.writer import HOLD_ENV, HOLD_MARK_ENV
+
+    X = pd.DataFrame(np.random.default_rng(4).random((40, 3)), columns=["a", "b", "c"])
+    y = (X.a > 0.5).astype(int)
+    uri = f"sqlite:///{tmp_path / 'held.db'}"
+    MlflowClient(uri).search_experiments()  # an existing store
+    held = tmp_path / "held"
+    monkeypatch.setenv(HOLD_ENV, "3")
+    monkeypatch.setenv(HOLD_MARK_ENV, str(held))
+    settings = Settings(tracking_uri=uri, spool_dir=str(tmp_path / "spool"), flush_interval_ms=50)
+
+    first = TrackingSession(settings, notebook_path="held.ipynb")
+
+    def train(i):
+        model = LogisticRegression(C=1.0 + i).fit(X, y)
+        first.record(FitRecord(model=model, model_id=f"m{i}", var=f"model_{i}", cls="LogisticRegression",
+                               params=model.get_params(), X=X))
+        first.record(MetricRecord(model_ids=[f"m{i}"], name="acc", value=0.5 + i / 10))
+
+    train(0)
+    train(1)
+    _wait_for(held)  # the recorder is inside its first store call
+    train(2)  # still queued
+    assert first.close(timeout=1.0) is False
+    first._recorder.join(60)  # the held call ends, is acknowledged, and the thread stops
+    assert not first._recorder.alive
+    (spool_file,) = (tmp_path / "spool").glob("*.jsonl")
+    lines = [json.loads(line) for line in spool_file.read_text().splitlines()[1:]]
+    assert [line for line in lines if "ack" in line and line.get("run_id")]  # the session's run was created
+    assert sum(line.get("op") == "log_model" for line in lines) == 3
+
+    monkeypatch.delenv(HOLD_ENV)
+    second = TrackingSession(settings, notebook_path="held.ipynb")
+    assert second.flush(120) is True
+    second.close(60)
+    assert not list((tmp_path / "spool").glob("*.jsonl"))
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name("held.ipynb")
+    (session_run,) = client.search_runs([exp.experiment_id], "tags.`flock.kind` = 'session'")
+    assert session_run.data.tags["flock.session"] == first.session_id and session_run.info.status == "FINISHED"
+    fits = client.search_runs([exp.experiment_id], "tags.`flock.kind` = 'fit'", order_by=["attributes.start_time"])
+    assert [r.data.tags["flock.model.var"] for r in fits] == ["model_0", "model_1", "model_2"]
+    for i, run in enumerate(fits):
+        assert run.data.tags["mlflow.parentRunId"] == session_run.info.run_id
+        assert run.data.params["C"] == str(1.0 + i)
+        assert [m.value for m in client.get_metric_history(run.info.run_id, "acc")] == [0.5 + i / 10]
+        assert len(run.outputs.model_outputs) == 1
