@@ -1,7 +1,8 @@
 """What flock adds to the user's cells: per-cell latency, and wall time of a training notebook.
 
 1. Latency per typical 30-line cell (median, p99), in-process IPython shell, the same cell re-run
-   under the same cell id (as a user re-runs a cell): without flock vs with flock, interleaved rounds.
+   under the same cell id (as a user re-runs a cell): flock paused vs active, alternating run by run
+   (paired samples; `added_paired_*` are medians/p99 of the per-pair differences).
    Three cells: data preparation only (analysis + instrumentation cost), preparation with a small
    fit and a metric (plus the hooks building records), and the preparation cell building its rows
    with a comprehension over range(200) (the analysis' costly case). Target: <= 2 ms added median.
@@ -82,8 +83,49 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+class _Pause:
+    """flock loaded but out of the cell's way: its ast transformer, input capture and cell events are
+    taken off the shell (public lists and `events.unregister`), so a cell runs exactly as without flock
+    while the session's lineage and runs stay. Alternating paused and active runs of the same cell gives
+    paired samples that machine load cannot tilt towards one mode (a round of each would)."""
+
+    def __init__(self, shell, ext) -> None:
+        self.shell, self.ext = shell, ext
+        self.transformers = [t for t in shell.ast_transformers if getattr(t, "extension", None) is ext]
+        self.events = [(e, getattr(ext, c)) for e, c in (("pre_execute", "_pre_execute"),
+                                                         ("pre_run_cell", "_pre_run_cell"),
+                                                         ("post_execute", "_post_execute"),
+                                                         ("post_run_cell", "_post_run_cell"))]
+
+    def __enter__(self):
+        shell, ext = self.shell, self.ext
+        for t in self.transformers:
+            shell.ast_transformers.remove(t)
+        shell.input_transformers_post.remove(ext._capture_source)
+        for event, callback in self.events:
+            shell.events.unregister(event, callback)
+        ext.idle.clear()  # as while a cell runs: the recorder keeps its MLflow work for later
+        session = ext.tracker.session(create=False)
+        if session is not None:
+            session.cell_started()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        shell, ext = self.shell, self.ext
+        shell.ast_transformers.extend(self.transformers)
+        shell.input_transformers_post.append(ext._capture_source)
+        for event, callback in self.events:
+            shell.events.register(event, callback)
+        ext.idle.set()
+        session = ext.tracker.session(create=False)
+        if session is not None:
+            session.cell_finished()
+
+
 def cell_latency(rounds: int, per_round: int) -> dict:
-    """Added latency per cell, in-process: same shell, flock unloaded vs loaded, interleaved."""
+    """Added latency per cell, in-process: the same cell re-run with flock active and paused, alternating
+    run by run (paired), over `rounds` loads of the extension. The timed mode of each pair comes first
+    in one pair, second in the next, so neither benefits from the other's warm caches."""
     from IPython.core.interactiveshell import InteractiveShell
 
     from flock_nbext.kernel.extension import extension_of
@@ -95,46 +137,62 @@ def cell_latency(rounds: int, per_round: int) -> dict:
         assert len(cell.strip().splitlines()) >= 28, "a typical cell of about 30 lines"
         times: dict[str, list[float]] = {"plain": [], "flock": []}
         cpu: dict[str, list[float]] = {"plain": [], "flock": []}  # the user's thread only: robust to load
-        proc: dict[str, list[float]] = {"plain": [], "flock": []}  # every thread of the process (recorder too)
         warned = []
+        fits = 0
         for _ in range(rounds):
-            for mode in ("plain", "flock"):
-                if mode == "flock":
-                    shell.run_line_magic("load_ext", "flock")
-                for i in range(per_round + 1):
-                    start, start_cpu, start_proc = time.perf_counter(), time.thread_time(), time.process_time()
+            shell.run_line_magic("load_ext", "flock")
+            ext = extension_of(shell)
+            # the imports again, now that flock follows the session: without them the analysis cannot
+            # know what DecisionTreeClassifier is, and the fit cell would plant no hooks
+            shell.run_cell(SETUP, store_history=True, cell_id="bench-setup")
+            pause = _Pause(shell, ext)
+
+            def timed(mode: str, keep: bool) -> None:
+                start, start_cpu = time.perf_counter(), time.thread_time()
+                if mode == "plain":
+                    with pause:
+                        result = shell.run_cell(cell, store_history=True, cell_id=f"bench-{name}")
+                else:
                     result = shell.run_cell(cell, store_history=True, cell_id=f"bench-{name}")
-                    elapsed, elapsed_cpu = time.perf_counter() - start, time.thread_time() - start_cpu
-                    elapsed_proc = time.process_time() - start_proc
-                    if not result.success:
-                        raise RuntimeError(f"benchmark cell failed: {result.error_in_exec!r}")
-                    if i:  # the first run of a round warms caches
-                        times[mode].append(elapsed)
-                        cpu[mode].append(elapsed_cpu)
-                        proc[mode].append(elapsed_proc)
-                if mode == "flock":
-                    ext = extension_of(shell)
-                    warned.extend(sorted(ext._warned))
-                    session = ext.tracker.session(create=False)
-                    if session is not None:
-                        session.flush(60)
-                    shell.run_line_magic("unload_ext", "flock")
+                elapsed, elapsed_cpu = time.perf_counter() - start, time.thread_time() - start_cpu
+                if not result.success:
+                    raise RuntimeError(f"benchmark cell failed: {result.error_in_exec!r}")
+                if keep:
+                    times[mode].append(elapsed)
+                    cpu[mode].append(elapsed_cpu)
+
+            timed("flock", False)  # the first runs warm caches
+            timed("plain", False)
+            for i in range(per_round):
+                for mode in (("plain", "flock") if i % 2 else ("flock", "plain")):
+                    timed(mode, True)
+            warned.extend(sorted(ext._warned))
+            fits += len(ext.tracker.fits)
+            session = ext.tracker.session(create=False)
+            if session is not None:
+                session.flush(60)
+            shell.run_line_magic("unload_ext", "flock")
         plain_med, flock_med = statistics.median(times["plain"]), statistics.median(times["flock"])
+        added = [f - p for f, p in zip(times["flock"], times["plain"], strict=True)]  # pairs: one of each
+        added_cpu = [f - p for f, p in zip(cpu["flock"], cpu["plain"], strict=True)]
         out[name] = {
             "lines": len(cell.strip().splitlines()),
             "runs_per_mode": len(times["plain"]),
+            "tracked_models_at_end": fits,  # >0: the fit cell really ran its hooks
             "plain_median_ms": round(plain_med * 1e3, 3),
             "flock_median_ms": round(flock_med * 1e3, 3),
             "added_median_ms": round((flock_med - plain_med) * 1e3, 3),
+            "added_paired_median_ms": round(statistics.median(added) * 1e3, 3),
             "plain_p99_ms": round(percentile(times["plain"], 99) * 1e3, 3),
             "flock_p99_ms": round(percentile(times["flock"], 99) * 1e3, 3),
             "added_p99_ms": round((percentile(times["flock"], 99) - percentile(times["plain"], 99)) * 1e3, 3),
+            "added_paired_p99_ms": round(percentile(added, 99) * 1e3, 3),
             "plain_thread_cpu_median_ms": round(statistics.median(cpu["plain"]) * 1e3, 3),
             "flock_thread_cpu_median_ms": round(statistics.median(cpu["flock"]) * 1e3, 3),
             "added_thread_cpu_median_ms": round((statistics.median(cpu["flock"]) - statistics.median(cpu["plain"]))
                                                 * 1e3, 3),
-            "added_process_cpu_median_ms": round((statistics.median(proc["flock"])
-                                                  - statistics.median(proc["plain"])) * 1e3, 3),
+            "added_thread_cpu_paired_median_ms": round(statistics.median(added_cpu) * 1e3, 3),
+            "added_thread_cpu_paired_p99_ms": round(percentile(added_cpu, 99) * 1e3, 3),
             "flock_warnings": warned,
         }
     return out
@@ -274,7 +332,7 @@ def main(argv: list[str] | None = None) -> None:
 
     os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{tempfile.mkdtemp(prefix='flock-bench-')}/mlflow.db")
     os.environ.setdefault("FLOCK_SPOOL_DIR", tempfile.mkdtemp(prefix="flock-spool-"))
-    rounds, per_round = (3, 20) if args.quick else (7, 40)
+    rounds, per_round = (3, 40) if args.quick else (7, 100)
     result = {
         "benchmark": "kernel_overhead",
         "quick": args.quick,

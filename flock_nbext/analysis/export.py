@@ -51,15 +51,18 @@ def build(store, place: Callable, *, file: str | None = None, unparsable=(), res
     """The full lineage JSON; ``restrict`` limits items and graph to a set of graph nodes."""
     keep = (lambda rid: True) if restrict is None else (lambda rid: rid in restrict)
     graph = store.graph
+    # graph order, restricted: a set lookup per node, and only the kept nodes' edges are visited (the
+    # graph keeps every re-run's models, so a model's ancestry must not cost the whole session's graph)
+    kept = list(graph) if restrict is None else [n for n in graph if n in restrict]
+    attrs_of, successors = graph.nodes, graph.adj
     nodes = []
-    for node, attrs in graph.nodes(data=True):
-        if not keep(node):
-            continue
+    for node in kept:
+        attrs = attrs_of[node]
         item = {"id": node, "kind": attrs.get("kind", "variable"), "label": attrs.get("label", node)}
         if attrs.get("_pos"):
             item.update(place(attrs["_pos"]))
         nodes.append(item)
-    edges = [{"source": a, "target": b} for a, b in graph.edges() if keep(a) and keep(b)]
+    edges = [{"source": a, "target": b} for a in kept for b in successors[a] if keep(b)]
     out = {
         "schema": SCHEMA,
         "file": file,

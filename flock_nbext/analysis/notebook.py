@@ -193,6 +193,17 @@ class NotebookLineage:
         keep |= {rid for rid, rec in self.store.metrics.items() if model_id in rec["models"]}
         return export.build(self.store, self._place, restrict=keep, history=False)
 
+    def sources_upstream(self, node_id: str) -> list[str]:
+        """Ids of the data sources a graph node (model, metric, variable) derives from, in store order.
+
+        The cheap part of ``ancestry``: the kernel asks it for every metric it sees.
+        """
+        graph = self.store.graph
+        if node_id not in graph:
+            return []
+        upstream = nx.ancestors(graph, node_id)
+        return [rid for rid in self.store.sources if rid in upstream]
+
     def model_for_var(self, var: str) -> dict | None:
         """The model a session variable holds now, as its lineage-JSON dict."""
         binding = self._interp.scope.module().vars.get(var)

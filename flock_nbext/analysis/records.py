@@ -118,8 +118,15 @@ class LineageStore:
 
     # -- re-executed cells --------------------------------------------------------------------
     def supersede_cell(self, cell_key, execution_count) -> None:
-        """Move what an earlier run of ``cell_key`` created into history."""
+        """Move what an earlier run of ``cell_key`` created into history.
+
+        Its sources, models and metrics also leave the graph: the re-run reuses the cell's variable
+        nodes (``clf@c1:26``), which would otherwise keep an edge from every earlier run's model, so a
+        model's ancestry would list its superseded predecessors and grow with each re-run.
+        """
         for name, rid in self._by_cell.pop(cell_key, ()):
             rec = getattr(self, name).pop(rid, None)
             if rec is not None:
                 self.history.append({"collection": name, "superseded_by_execution": execution_count, "item": rec})
+                if rid in self.graph:
+                    self.graph.remove_node(rid)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import copy
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,7 +93,9 @@ class _Planter:
             start = min([start, *(d.lineno for d in decorators)])
         if start is None or end is None:
             return True  # arguments, comprehension, match_case...: no positions, look inside
-        return any(start <= line <= end for line in self.lines)
+        lines = self.lines
+        i = bisect_left(lines, start)
+        return i < len(lines) and lines[i] <= end
 
     def rewrite(self, node: Any) -> Any:
         """`node` itself when nothing under it changes, else a shallow copy with the rewritten children."""
@@ -183,14 +186,16 @@ def _wrap_operands(call: ast.Call, site_id: int) -> ast.Call:
     return call
 
 
+_LOAD = ast.Load()
+
+
 def _hook_call(method: str, site_id: int, value: ast.AST, where: ast.AST, key: Any = None) -> ast.Call:
     """`__flock__.<method>(site_id[, key], value)` placed exactly where `where` was."""
-    func = ast.Attribute(value=ast.Name(id=HOOKS_NAME, ctx=ast.Load()), attr=method, ctx=ast.Load())
-    args: list[ast.expr] = [ast.Constant(site_id)]
+    at = {"lineno": where.lineno, "col_offset": where.col_offset,  # type: ignore[attr-defined]
+          "end_lineno": getattr(where, "end_lineno", None), "end_col_offset": getattr(where, "end_col_offset", None)}
+    func = ast.Attribute(value=ast.Name(id=HOOKS_NAME, ctx=_LOAD, **at), attr=method, ctx=_LOAD, **at)
+    args: list[ast.expr] = [ast.Constant(site_id, **at)]
     if key is not None:
-        args.append(ast.Constant(key))
+        args.append(ast.Constant(key, **at))
     args.append(value)  # type: ignore[arg-type]
-    call = ast.Call(func=func, args=args, keywords=[])
-    for new in (call, func, func.value, *args[:-1]):
-        ast.copy_location(new, where)
-    return call
+    return ast.Call(func=func, args=args, keywords=[], **at)

@@ -59,6 +59,16 @@ def fit(planted: PlantedSite, operands: dict, result: Any) -> FitSeen | None:
     return None
 
 
+def column_names(obj: Any) -> list[str] | None:
+    """The column names of a DataFrame (or a named Series) given to a fit, without building its dtypes."""
+    columns = getattr(obj, "columns", None)
+    if columns is not None and hasattr(obj, "dtypes"):
+        return [str(c) for c in columns]
+    if hasattr(obj, "dtype") and hasattr(obj, "name") and hasattr(obj, "index"):  # Series
+        return [str(obj.name)] if obj.name is not None else None
+    return None
+
+
 def metric_name(planted: PlantedSite) -> str:
     function = getattr(planted.site, "function", None) or ""
     return planted.method or function.rsplit(".", 1)[-1] or "metric"

@@ -54,6 +54,8 @@ class NotebookTracker:
         self._session: Any = None
         self._session_key: tuple | None = None
         self._mlflow_before: Any = None
+        self._views: dict[str, ModelView] = {}
+        """Model id -> its view of the lineage as it is now (cleared whenever the lineage changes)."""
 
     # -- cells ------------------------------------------------------------------------------
     @property
@@ -88,7 +90,14 @@ class NotebookTracker:
         if cell.execution_count is None:
             return tree  # a silent execution (frontend polling, variable inspectors): not a notebook cell
         text = source if source is not None else cell.source
+        self._views.clear()
+        history = self.lineage.store.history
+        superseded_from = len(history)
         facts = self.lineage.add_cell(text, execution_count=cell.execution_count, cell_index=cell.index, tree=tree)
+        for item in history[superseded_from:]:  # a re-run cell's earlier models: let their data go
+            if item["collection"] == "models":
+                self.fits.pop(item["item"]["id"], None)
+                self.training_X.pop(item["item"]["id"], None)
         if cell.index is not None:
             self.cell_sources[cell.index] = cell.raw or text
         tree, planted = instrument(tree, getattr(facts, "sites", ()) or (), self._next_site)
@@ -136,6 +145,7 @@ class NotebookTracker:
 
     def _feed_lineage(self, source_id: str | None, seen: observe.ReadSeen) -> None:
         """Tell the lineage graph what a SQL read really read when the code did not say (a built query)."""
+        self._views.clear()
         observe_sql = getattr(self.lineage, "observe_sql", None)
         if callable(observe_sql):
             observe_sql(source_id, seen.source, seen.tables, seen.columns, seen.database)
@@ -208,7 +218,7 @@ class NotebookTracker:
         return after.active_run_id, autolog_run_id
 
     def _features_and_label(self, seen: observe.FitSeen, view: ModelView) -> tuple[list[str] | None, str | None]:
-        features, _, _ = live.frame_shape(seen.X) if seen.X is not None else (None, None, None)
+        features = observe.column_names(seen.X) if seen.X is not None else None
         label = live.label_name(seen.y) if seen.y is not None else None
         source_columns = next((list(self.datasets[s].columns) for s in view.source_ids
                                if s in self.datasets and self.datasets[s].columns), None)
@@ -240,25 +250,30 @@ class NotebookTracker:
                                params=observe.metric_params(planted, operands), **extra))
 
     def _evaluation_inputs(self, metric_id: str | None, model_ids: list[str]) -> list[Any]:
-        if not metric_id:
+        if not metric_id or not self.datasets:
             return []
         try:
-            ancestry = self.lineage.ancestry(metric_id)
-        except Exception:  # the analysis knows ancestry of models only
+            upstream = self.lineage.sources_upstream(metric_id)
+        except Exception:  # a node the analysis does not know
             return []
         training = {sid for m in model_ids for sid in self._model_view(m).source_ids}
-        view = model_view(ancestry, metric_id)
         return [dataclasses.replace(self.datasets[sid], role="evaluation")
-                for sid in view.source_ids if sid in self.datasets and sid not in training]
+                for sid in upstream if sid in self.datasets and sid not in training]
 
     # -- helpers ----------------------------------------------------------------------------
     def _model_view(self, model_id: str) -> ModelView:
+        """The model's lineage as the analysis knows it now; computed once per cell (a fit and the
+        metrics on it in the same cell share it), again after the lineage changed."""
+        view = self._views.get(model_id)
+        if view is not None:
+            return view
         try:
             ancestry = self.lineage.ancestry(model_id)
         except Exception as exc:  # an id the analysis does not know: log the fit without lineage
             self.warn_once("ancestry", f"no lineage for model {model_id} ({type(exc).__name__}: {exc})")
             ancestry = None
-        return model_view(ancestry, model_id)
+        view = self._views[model_id] = model_view(ancestry, model_id)
+        return view
 
     def _code(self, cells: list[int]) -> str | None:
         parts = [f"# cell {i}\n{self.cell_sources[i]}" for i in cells if i in self.cell_sources]
