@@ -26,7 +26,8 @@ def _stump_ensemble(threshold, op="<=", *, missing_left=False, task="regression"
 
 
 def test_registry_lists_the_four_strategies_and_refuses_duplicates():
-    assert BACKENDS == ["tree_ensemble", "tree_ensemble_f32", "gemm", "tree_traversal", "perfect_tree_traversal"]
+    assert BACKENDS == ["tree_ensemble", "tree_ensemble_f32", "gemm", "tree_traversal", "perfect_tree_traversal",
+                        "gemm_blocked", "perfect_tree_traversal_blocked"]
     registry = BackendRegistry()
     registry.register(Backend("x", "x", ".gemm"))
     with pytest.raises(ValueError, match="already registered"):

@@ -1,7 +1,8 @@
 """Backends: compile a tree-ensemble IR into ONNX graphs, one strategy per module.
 
 Each strategy module defines `applicable(ensemble) -> str | None` (None, or why it does not apply)
-and `build(ensemble, *, opset) -> onnx.ModelProto`. The registry imports a module only when its
+and `build(ensemble, *, opset) -> onnx.ModelProto`; a variant with the `block_rows` option runs its
+strategy's graph a block of rows at a time (`blocking`). The registry imports a module only when its
 backend is used, so listing the strategies costs nothing.
 """
 
@@ -39,7 +40,13 @@ class Backend:
             from ...errors import ConversionError
 
             raise ConversionError(f"strategy {self.name} does not apply: {reason}")
-        return self._impl().build(ensemble, opset=opset, **merged)
+        block_rows = merged.pop("block_rows", None)
+        model = self._impl().build(ensemble, opset=opset, **merged)
+        if block_rows is None:
+            return model
+        from .blocking import in_row_blocks
+
+        return in_row_blocks(model, block_rows)
 
 
 class BackendRegistry:
@@ -84,6 +91,12 @@ def default_registry() -> BackendRegistry:
     registry.register(Backend("perfect_tree_traversal",
                               "Hummingbird perfect tree traversal: trees padded to full depth",
                               ".perfect_tree_traversal"))
+    # dense strategies again, a block of rows at a time: their intermediates stay in cache
+    registry.register(Backend("gemm_blocked", "GEMM over blocks of rows (ONNX Scan)", ".gemm",
+                              (("block_rows", "auto"),)))
+    registry.register(Backend("perfect_tree_traversal_blocked",
+                              "perfect tree traversal over blocks of rows (ONNX Scan)", ".perfect_tree_traversal",
+                              (("block_rows", "auto"),)))
     return registry
 
 
