@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from flock_nbext.conversion.backends import REGISTRY
-from flock_nbext.conversion.backends.blocking import MAX_BLOCK_ROWS, MIN_BLOCK_ROWS, block_rows_for, in_row_blocks
+from flock_nbext.conversion.backends.blocking import (
+    MAX_BLOCK_ROWS,
+    MIN_BLOCK_ROWS,
+    block_rows_for,
+    in_row_blocks,
+)
 from tests.conversion.conftest import run_onnx
 from tests.conversion.test_parity import compiled_case
 
