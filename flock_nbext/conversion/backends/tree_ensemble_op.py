@@ -44,12 +44,44 @@ def build(ensemble: TreeEnsemble, *, opset: int = DEFAULT_OPSET, accumulate: str
         x = b.op("Cast", x, to=11, hint="x_double")
     if _classifier_op_fits(lowered):
         return _classifier(b, lowered, x, nodes, targets, accumulate)
+    total = _complementary_total(lowered)
+    if total is not None:
+        return _complementary(b, lowered, x, nodes, targets, accumulate, total)
     weights = _typed("nodes_values", nodes.pop("nodes_values"), accumulate)
     weights.update(_typed("target_weights", targets.pop("weights"), accumulate))
     raw = b.op("TreeEnsembleRegressor", x, domain="ai.onnx.ml", hint="raw", n_targets=ensemble.n_outputs,
                aggregate_function="SUM", post_transform="NONE", **nodes, **weights,
                **{f"target_{k}": v for k, v in targets.items()})
     return finish(b, lowered, raw, "flock_tree_ensemble", doc=ensemble.describe())
+
+
+def _complementary_total(lowered: NumericEnsemble) -> float | None:
+    """For a two-output model whose every leaf's two values add up to the same per-tree constant
+    (a binary forest's averaged class probabilities), the sum of those constants; else None."""
+    if lowered.n_outputs != 2 or np.any(lowered.base_left != 0):
+        return None
+    total = 0.0
+    for tree in lowered.trees:
+        sums = tree.values[tree.is_leaf].sum(axis=1)
+        if sums.size == 0 or np.ptp(sums) > 1e-12 * max(1.0, abs(float(sums[0]))):
+            return None
+        total += float(sums[0])
+    return total
+
+
+def _complementary(b, lowered: NumericEnsemble, x: str, nodes: dict, targets: dict, accumulate: str, total: float):
+    """Sum the second output only; the first is `total` minus it (half the operator's leaf work)."""
+    keep = np.asarray(targets["ids"]) == 1
+    weights = _typed("nodes_values", nodes.pop("nodes_values"), accumulate)
+    weights.update(_typed("target_weights", np.asarray(targets.pop("weights"))[keep], accumulate))
+    second = b.op("TreeEnsembleRegressor", x, domain="ai.onnx.ml", hint="raw_second", n_targets=1,
+                  aggregate_function="SUM", post_transform="NONE", **nodes, **weights,
+                  target_treeids=np.asarray(targets["treeids"])[keep].tolist(),
+                  target_nodeids=np.asarray(targets["nodeids"])[keep].tolist(),
+                  target_ids=[0] * int(keep.sum()))
+    first = b.op("Sub", b.const(np.float32(total).reshape(1, 1), "total"), second)
+    raw = b.op("Concat", first, second, axis=1, hint="raw")
+    return finish(b, lowered, raw, "flock_tree_ensemble", doc=lowered.ensemble.describe())
 
 
 def _tables(lowered: NumericEnsemble) -> tuple[dict[str, list], dict[str, Any]]:
