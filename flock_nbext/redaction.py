@@ -64,3 +64,26 @@ def redact_value(name: str, value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     return value
+
+
+DRIVER_MODULES = frozenset({"sqlalchemy", "sqlite3", "psycopg", "psycopg2", "pyodbc", "pymysql"})
+"""Top-level modules whose exceptions are a database's answer (not a bug of ours)."""
+
+
+def driver_error_reason(exc: BaseException, *, password: str | None = None, limit: int = 500,
+                        also: tuple[type[BaseException], ...] = ()) -> str | None:
+    """The first line of a database driver's error (or of one of the `also` types), redacted; None
+    when `exc` is neither.
+
+    SQLAlchemy wraps the driver's exception (`.orig`): its message is the useful one. A password
+    the caller knows is masked even where it does not look like one (inside an ODBC message).
+    """
+    if type(exc).__module__.split(".")[0] not in DRIVER_MODULES and not isinstance(exc, also):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    text = lines[0] if lines else type(orig).__name__
+    if password:
+        text = text.replace(str(password), "***")
+    return redact(text)[:limit]
+

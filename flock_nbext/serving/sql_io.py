@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..errors import DatabaseError
-from ..redaction import redact, redact_uri
+from ..redaction import driver_error_reason, redact, redact_uri
 
 
 class SqlSession:
@@ -49,12 +49,9 @@ class SqlSession:
         except DatabaseError:
             raise
         except Exception as exc:
-            module = type(exc).__module__.split(".")[0]
-            if module not in ("sqlalchemy", "sqlite3", "psycopg", "pyodbc", "pymysql", "psycopg2"):
+            reason = driver_error_reason(exc, limit=400)
+            if reason is None:
                 raise
-            orig = getattr(exc, "orig", None) or exc
-            lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
-            reason = redact(lines[0] if lines else type(orig).__name__)[:400]
             raise DatabaseError(f"{action} failed on {self.display}: {reason}") from None
 
 

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import DatabaseError
-from ..redaction import redact
+from ..redaction import driver_error_reason
 from . import db_schema
 from .db_engines import ENGINES
 from .db_urls import DatabaseLocation, normalize_path, parse_location
@@ -90,21 +90,11 @@ class ArtifactStore:
             raise DatabaseError(f"cannot {action} {self.display}: the driver module {exc.name!r} is not "
                                 f"installed (pip install flock-nbext[db])") from None
         except Exception as exc:
-            import sqlalchemy.exc as sa_exc
-
-            driver_error = type(exc).__module__.split(".")[0] in ("pyodbc", "psycopg", "sqlite3", "pymysql")
-            if not isinstance(exc, (sa_exc.SQLAlchemyError, OSError)) and not driver_error:
+            # OSError: a local database file that cannot be opened or written
+            reason = driver_error_reason(exc, password=self.location.url.password, also=(OSError,))
+            if reason is None:
                 raise
-            raise DatabaseError(f"cannot {action} {self.display}: {self._reason(exc)}") from None
-
-    def _reason(self, exc: BaseException) -> str:
-        orig = getattr(exc, "orig", None) or exc
-        lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
-        text = lines[0] if lines else type(orig).__name__
-        password = self.location.url.password
-        if password:
-            text = text.replace(str(password), "***")
-        return redact(text)[:500]
+            raise DatabaseError(f"cannot {action} {self.display}: {reason}") from None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Any]:
