@@ -122,9 +122,11 @@ def test_a_short_shutdown_spools_what_it_cannot_send_and_the_next_session_sends_
     model = LogisticRegression().fit(X, y)
     first.record(FitRecord(model=model, model_id="m", var="clf", cls="LogisticRegression", X=X))
     first.record(MetricRecord(model_ids=["m"], name="acc", value=0.75))
-    # far less time than importing mlflow and creating the store takes: nothing can be sent in time
+    # far less time than importing mlflow and creating the store takes: nothing can be sent in time,
+    # so close() itself spools what the recorder holds
     assert first.close(timeout=0.01) is False
-    first._recorder.join(120)  # the recorder finishes on its own: it plans, then spools past the deadline
+    first._recorder.join(120)  # the recorder stops at its next step, touching nothing
+    assert not first._recorder.alive
     assert list((tmp_path / "spool").glob("*.jsonl"))
 
     second = TrackingSession(settings, notebook_path="shutdown.ipynb")
@@ -205,7 +207,8 @@ def test_a_record_both_sent_and_spooled_at_shutdown_reaches_the_store_once(tmp_p
     (spool_file,) = (tmp_path / "spool").glob("*.jsonl")
     lines = [json.loads(line) for line in spool_file.read_text().splitlines()[1:]]
     assert [line for line in lines if "ack" in line and line.get("run_id")]  # the session's run was created
-    assert sum(line.get("op") == "log_model" for line in lines) == 3
+    # the models, not saved yet (the recorder saves each right before sending it), were pickled
+    assert [bool(line.get("pickle")) for line in lines if line.get("op") == "log_model"] == [True] * 3
 
     monkeypatch.delenv(HOLD_ENV)
     second = TrackingSession(settings, notebook_path="held.ipynb")
