@@ -22,7 +22,6 @@ import itertools
 import logging
 import os
 import queue
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from typing import Any
 from ..config import Settings
 from ..redaction import redact
 from .runs import Op, RunPlanner, is_live, merge_batches, pickle_model, save_model
-from .spool import UNKNOWN_STORE, Spool, store_fingerprint
+from .spool import Spool, early_fingerprint, store_fingerprint, store_names
 from .writer import StoreWriter, TransientStoreError, detach_thread_output, quiet_mlflow_on_recorder_threads
 
 log = logging.getLogger("flock")
@@ -341,26 +340,10 @@ class Recorder:
             self.writer = writer
             self.spool = Spool(self.settings.spool_dir, self.session_id, fingerprint)
             try:
-                self._orphans = Spool.orphans(self.settings.spool_dir, self._fingerprints(uri), self.session_id)
+                self._orphans = Spool.orphans(self.settings.spool_dir, store_names(uri, self.settings.tracking_uri),
+                                              self.session_id)
             except OSError:
                 self._orphans = []
-
-    def _fingerprints(self, uri: str) -> set[str]:
-        """Every name this store may have in a spool header: the resolved URI, the URI as configured,
-        and MLflow's default store when nothing names one (a spool the exit path wrote early)."""
-        names = {store_fingerprint(uri)}
-        configured = self.settings.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-        if configured:
-            names.add(store_fingerprint(str(configured)))
-        else:
-            try:
-                from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
-
-                if not is_tracking_uri_set():
-                    names.add(UNKNOWN_STORE)
-            except Exception:  # another MLflow version: such early spools are then not adopted
-                pass
-        return names
 
     def _pending_spool(self) -> bool:
         return bool(self._orphans) or bool(self.spool)
@@ -525,7 +508,8 @@ class Recorder:
             if self.writer is not None:
                 ops = [self.writer.annotate(op) for op in ops]
             if self.spool is None:
-                self.spool = Spool(self.settings.spool_dir, self.session_id, self._early_fingerprint())
+                self.spool = Spool(self.settings.spool_dir, self.session_id,
+                                   early_fingerprint(self.settings.tracking_uri))
             self.spool.append(ops)
             self._unsent, self._taken = [], []
             return True
@@ -539,18 +523,6 @@ class Recorder:
             if threading.current_thread() is not self._thread:
                 # a store call that ended meanwhile is acknowledged now, before the process ends
                 self._thread.join(max(0.0, min(HAND_OVER_GRACE_S, end - time.monotonic())))
-
-    def _early_fingerprint(self) -> str:
-        """The store's fingerprint before the thread resolved it (mlflow may be half imported)."""
-        uri = self.settings.tracking_uri
-        mlflow = sys.modules.get("mlflow")
-        if not uri and mlflow is not None and not getattr(getattr(mlflow, "__spec__", None), "_initializing", True):
-            try:
-                uri = mlflow.get_tracking_uri()  # the user may have set one: mlflow is theirs, imported
-            except Exception:
-                uri = None
-        uri = uri or os.environ.get("MLFLOW_TRACKING_URI")
-        return store_fingerprint(str(uri)) if uri else UNKNOWN_STORE
 
     def _stop_after_hand_over(self) -> None:
         """The thread's last act: give up the spools' locks (the next session adopts them)."""

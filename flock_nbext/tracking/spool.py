@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,39 @@ no URI set anywhere); sessions whose URI comes from MLflow's default adopt it.""
 
 def store_fingerprint(tracking_uri: str) -> str:
     return hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
+
+
+def store_names(uri: str, configured: str | None) -> set[str]:
+    """Every fingerprint this store may have in a spool header: its resolved URI, the URI as
+    configured (flock's setting, else MLFLOW_TRACKING_URI), and MLflow's default store when nothing
+    names one (a spool the kernel's exit path wrote before the store was resolved)."""
+    names = {store_fingerprint(uri)}
+    configured = configured or os.environ.get("MLFLOW_TRACKING_URI")
+    if configured:
+        names.add(store_fingerprint(str(configured)))
+        return names
+    try:
+        from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+
+        if not is_tracking_uri_set():
+            names.add(UNKNOWN_STORE)
+    except Exception:  # another MLflow version: such early spools are then not adopted
+        pass
+    return names
+
+
+def early_fingerprint(configured: str | None) -> str:
+    """The store's fingerprint before the recorder resolved it, without importing mlflow (at exit
+    the recorder thread may be in the middle of importing it)."""
+    uri = configured
+    mlflow = sys.modules.get("mlflow")
+    if not uri and mlflow is not None and not getattr(getattr(mlflow, "__spec__", None), "_initializing", True):
+        try:
+            uri = mlflow.get_tracking_uri()  # mlflow is the user's, imported: they may have set one
+        except Exception:
+            uri = None
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI")
+    return store_fingerprint(str(uri)) if uri else UNKNOWN_STORE
 
 
 def ack_line(op: Op, run_id: str | None = None) -> dict[str, Any] | None:

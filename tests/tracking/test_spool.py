@@ -226,3 +226,21 @@ def test_a_record_both_sent_and_spooled_at_shutdown_reaches_the_store_once(tmp_p
         assert run.data.params["C"] == str(1.0 + i)
         assert [m.value for m in client.get_metric_history(run.info.run_id, "acc")] == [0.5 + i / 10]
         assert len(run.outputs.model_outputs) == 1
+
+
+def test_a_spool_written_before_the_store_was_resolved_is_adopted_on_that_store(tmp_path):
+    """At exit the recorder may not have resolved its store yet (mlflow half imported): the exit
+    path names it from the configuration, and a session on that store adopts the file."""
+    import mlflow
+
+    from flock_nbext.tracking.spool import early_fingerprint, store_names
+
+    early = Spool(tmp_path, "early", early_fingerprint(None))
+    early.append(ops(1))
+    early.release()
+    other = Spool(tmp_path, "elsewhere", early_fingerprint("sqlite:////elsewhere/mlflow.db"))
+    other.append(ops(1))
+    other.release()
+    (adopted,) = Spool.orphans(tmp_path, store_names(mlflow.get_tracking_uri(), None), own_session="me")
+    assert adopted.session_id == "early"
+    adopted.release()
