@@ -122,6 +122,20 @@ class _Pause:
             session.cell_finished()
 
 
+def run_once(shell, cell: str, name: str, pause: _Pause | None) -> tuple[float, float]:
+    """One run of the benchmark cell (flock paused when `pause` is given): (wall, thread CPU) seconds."""
+    start, start_cpu = time.perf_counter(), time.thread_time()
+    if pause is not None:
+        with pause:
+            result = shell.run_cell(cell, store_history=True, cell_id=f"bench-{name}")
+    else:
+        result = shell.run_cell(cell, store_history=True, cell_id=f"bench-{name}")
+    elapsed, elapsed_cpu = time.perf_counter() - start, time.thread_time() - start_cpu
+    if not result.success:
+        raise RuntimeError(f"benchmark cell failed: {result.error_in_exec!r}")
+    return elapsed, elapsed_cpu
+
+
 def cell_latency(rounds: int, per_round: int) -> dict:
     """Added latency per cell, in-process: the same cell re-run with flock active and paused, alternating
     run by run (paired), over `rounds` loads of the extension. The timed mode of each pair comes first
@@ -147,25 +161,13 @@ def cell_latency(rounds: int, per_round: int) -> dict:
             shell.run_cell(SETUP, store_history=True, cell_id="bench-setup")
             pause = _Pause(shell, ext)
 
-            def timed(mode: str, keep: bool) -> None:
-                start, start_cpu = time.perf_counter(), time.thread_time()
-                if mode == "plain":
-                    with pause:
-                        result = shell.run_cell(cell, store_history=True, cell_id=f"bench-{name}")
-                else:
-                    result = shell.run_cell(cell, store_history=True, cell_id=f"bench-{name}")
-                elapsed, elapsed_cpu = time.perf_counter() - start, time.thread_time() - start_cpu
-                if not result.success:
-                    raise RuntimeError(f"benchmark cell failed: {result.error_in_exec!r}")
-                if keep:
-                    times[mode].append(elapsed)
-                    cpu[mode].append(elapsed_cpu)
-
-            timed("flock", False)  # the first runs warm caches
-            timed("plain", False)
+            run_once(shell, cell, name, None)  # the first runs warm caches
+            run_once(shell, cell, name, pause)
             for i in range(per_round):
                 for mode in (("plain", "flock") if i % 2 else ("flock", "plain")):
-                    timed(mode, True)
+                    elapsed, elapsed_cpu = run_once(shell, cell, name, pause if mode == "plain" else None)
+                    times[mode].append(elapsed)
+                    cpu[mode].append(elapsed_cpu)
             warned.extend(sorted(ext._warned))
             fits += len(ext.tracker.fits)
             session = ext.tracker.session(create=False)

@@ -260,7 +260,7 @@ class CallMixin:
             positional.insert(0, bound_self)
         defaults = fargs.defaults
         default_of = dict(zip(params[len(params) - len(defaults):], defaults, strict=False))
-        saved_scope, saved_target, saved_value = self.scope, self.assign_target, self.assign_value
+        saved_scope, saved_target, saved_value = self.scope, self._assign_target, self.assign_value
         self.scope = scope
         try:
             offset = 1 if bound_self is not None else 0
@@ -304,7 +304,7 @@ class CallMixin:
             finally:
                 self.frames.pop()
         finally:
-            self.scope, self.assign_target, self.assign_value = saved_scope, saved_target, saved_value
+            self.scope, self._assign_target, self.assign_value = saved_scope, saved_target, saved_value
         for param in sorted(scope.mutated_params):  # def prep(d): d["x"] = ...; d.drop(..., inplace=True)
             caller = scope.param_callers.get(param)
             if caller is not None and param in scope.vars and self.scope.lookup(caller) is not None:
@@ -413,17 +413,20 @@ class CallMixin:
 
     # -- sites --------------------------------------------------------------------------------------
     def add_site(self, kind: str, node, ref: str, function: str, *, receiver=None, models=()) -> None:
-        if not self.frame.own_cell or not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call):
             return
         from .facts import Site
 
+        own = self.frame.own_cell
+        if not own and self.frame.cell is None:
+            return
         site = Site(kind=kind, lineno=node.lineno, col_offset=node.col_offset, end_lineno=node.end_lineno,
                     end_col_offset=node.end_col_offset, ref=ref, var=self.var_for(node), function=function,
-                    receiver=receiver, models=tuple(models))
-        key = (site.kind, site.lineno, site.col_offset, site.ref)
+                    receiver=receiver, models=tuple(models), cell=None if own else self.frame.cell)
+        key = (site.kind, site.lineno, site.col_offset, site.ref, site.cell)
         if key not in self.site_keys:
             self.site_keys.add(key)
-            self.sites.append(site)
+            (self.sites if own else self.sites_elsewhere).append(site)
 
     def var_for(self, node) -> str | None:
         """The variable a call's result is bound to, when the call is what the statement assigns."""

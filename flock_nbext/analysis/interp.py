@@ -17,6 +17,7 @@ from .control import ControlFlowMixin
 from .exprs import ExpressionMixin
 from .frame_methods import FrameMethodMixin
 from .frames import FrameMixin
+from .function_sites import function_sites
 from .kb import KnowledgeBase
 from .literals import LiteralMixin
 from .models import ModelMixin
@@ -40,9 +41,11 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
         self.frames: list[Frame] = []
         self.loops: list[Loop] = []
         self.sites: list = []
+        self.sites_elsewhere: list = []  # sites in functions other cells defined (see function_sites.py)
+        self.function_sites: list = []  # calls in the bodies of functions this cell defines
         self.site_keys: set = set()
         self.cell_key = None
-        self.assign_target: str | None = None
+        self._assign_target: ast.expr | str | None = None  # see assign_target
         self.assign_value = None
         self.stmt_line = 0
         self.functions_called: set[int] = set()
@@ -59,6 +62,8 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
     def run(self, tree: ast.Module, cell_key) -> None:
         self.cell_key = cell_key
         self.sites = []
+        self.sites_elsewhere = []
+        self.function_sites = []
         self.site_keys: set = set()
         self.loops = []
         for stmt in tree.body:
@@ -72,6 +77,19 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
             except Exception as exc:  # an analyzer bug costs one statement, not the cell
                 self.errors.append((cell_key, getattr(stmt, "lineno", 0), f"{type(exc).__name__}: {exc}"))
         self.frames = [Frame(cell=cell_key, own_cell=True)]
+
+    @property
+    def assign_target(self) -> str | None:
+        """The text of what the current statement assigns to (`X_train, X_test`), made when first asked."""
+        target = self._assign_target
+        if target is None or isinstance(target, str):
+            return target
+        self._assign_target = text = self.text(target)
+        return text
+
+    @assign_target.setter
+    def assign_target(self, target) -> None:
+        self._assign_target = target
 
     @property
     def frame(self) -> Frame:
@@ -120,7 +138,7 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
 
     def stmt_Assign(self, stmt) -> None:
         if len(stmt.targets) == 1:
-            self.assign_target = self.text(stmt.targets[0])
+            self.assign_target = stmt.targets[0]  # its text is made only if a call asks for it
             self.assign_value = stmt.value
         value = self.ev(stmt.value)
         self.assign_target = self.assign_value = None
@@ -131,7 +149,7 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
 
     def stmt_AnnAssign(self, stmt) -> None:
         if stmt.value is not None:
-            self.assign_target = self.text(stmt.target)
+            self.assign_target = stmt.target
             self.assign_value = stmt.value
             value = self.ev(stmt.value)
             self.assign_target = self.assign_value = None
@@ -158,7 +176,13 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
             else:
                 self.scope.bind(alias.asname or alias.name, Ref(f"{module}.{alias.name}"), None)
 
+    def note_function_sites(self, definition) -> None:
+        """A def or class of the cell itself: the calls in its bodies that later cells may run."""
+        if len(self.frames) == 1 and self.frame.own_cell:
+            self.function_sites.extend(function_sites(definition, self.scope, self.kb))
+
     def stmt_FunctionDef(self, stmt) -> None:
+        self.note_function_sites(stmt)
         func = Function(stmt, self.scope, self.frame.cell)
         self.functions_defined.append(func)
         self.scope.bind(stmt.name, func, None)
@@ -166,6 +190,7 @@ class Interpreter(ControlFlowMixin, AssignmentMixin, ExpressionMixin, CallMixin,
     stmt_AsyncFunctionDef = stmt_FunctionDef
 
     def stmt_ClassDef(self, stmt) -> None:
+        self.note_function_sites(stmt)
         bases = []
         for base in stmt.bases:
             value = self.ev(base)

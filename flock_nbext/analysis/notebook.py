@@ -117,7 +117,7 @@ class NotebookLineage:
             return self._fail(index, TOO_DEEP, "nesting too deep to analyse")
         except Exception as exc:  # an analyzer bug must never break the user's cell
             return self._fail(index, INTERNAL, f"analysis failed ({type(exc).__name__}: {exc})")
-        return self._facts(self._interp.sites)
+        return self._facts(self._interp)
 
     @property
     def analysis_errors(self) -> list[tuple]:
@@ -128,7 +128,7 @@ class NotebookLineage:
         self.unparsable[index] = (kind, message)
         return CellFacts(error=message)
 
-    def _facts(self, sites) -> CellFacts:
+    def _facts(self, interp: Interpreter) -> CellFacts:
         seen, models, metrics, sources = set(), [], [], []
         for collection, rid in self.store.touched:
             if (collection, rid) in seen:
@@ -142,7 +142,8 @@ class NotebookLineage:
                 metrics.append(export.metric_json(self.store.metrics[rid], self._place))
             elif collection == "sources" and rid in self.store.sources:
                 sources.append(export.source_json(self.store.sources[rid], self._place))
-        return CellFacts(tuple(sites), None, tuple(models), tuple(metrics), tuple(sources))
+        return CellFacts(tuple(interp.sites), None, tuple(models), tuple(metrics), tuple(sources),
+                         tuple(interp.function_sites), tuple(interp.sites_elsewhere))
 
     def finish_uncalled_functions(self) -> None:
         """Analyse functions defined but never called (a whole file is known): their models count."""

@@ -45,6 +45,9 @@ class FlockExtension:
         self.idle = threading.Event()
         """Set while no cell of the user runs (background work waits for it)."""
         self.idle.set()
+        self._enclosing: list[Any] = []
+        """The tracker's cell context at each execution start: a cell magic's own run_cell (`%%capture`)
+        nests inside its cell, which is restored when the inner run ends."""
 
     # -- lifecycle -------------------------------------------------------------------------
     def install(self) -> None:
@@ -128,24 +131,32 @@ class FlockExtension:
 
     def _pre_execute(self) -> None:
         self.idle.clear()
+        self._enclosing.append(self.tracker.cell)
         self.tracker.start_cell("", None, None, None)
 
     def _pre_run_cell(self, info: Any) -> None:
         try:
             count = self.shell.execution_count - (1 if info.store_history else 0)
-            self.tracker.start_cell(info.raw_cell, getattr(info, "transformed_cell", None),
-                                    getattr(info, "cell_id", None), count)
+            cell_id = getattr(info, "cell_id", None)
+            if cell_id is None and len(self._enclosing) > 1:  # run by a cell magic: part of its cell
+                enclosing = self._enclosing[-1]
+                cell_id, count = enclosing.cell_id, enclosing.execution_count
+            self.tracker.start_cell(info.raw_cell, getattr(info, "transformed_cell", None), cell_id, count)
         except Exception as exc:
             self.warn_once("pre-run", f"could not follow a cell ({type(exc).__name__}: {exc})")
 
     def _post_execute(self) -> None:
+        enclosing = self._enclosing.pop() if self._enclosing else None
         try:
             self.hooks.forget_operands()
             self.tracker.end_cell()
+            if self._enclosing and enclosing is not None:  # back in the cell whose magic ran this one
+                self.tracker.cell = enclosing
         except Exception as exc:
             self.warn_once("post-run", f"could not finish a cell ({type(exc).__name__}: {exc})")
         finally:
-            self.idle.set()
+            if not self._enclosing:
+                self.idle.set()
 
     def _post_run_cell(self, result: Any) -> None:
         try:

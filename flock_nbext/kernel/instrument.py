@@ -45,6 +45,10 @@ class PlantedSite:
     literal_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments written as literals in the call (e.g. {"average": "macro"})."""
     n_args: int = 0
+    cell: Any = None
+    """The notebook cell whose code holds the call (set by the tracker)."""
+    deferred: bool = False
+    """A call in a function body whose model is known only when a cell calls the function."""
 
 
 def position_of(node: ast.AST) -> tuple[int, int, int | None, int | None]:
@@ -57,8 +61,13 @@ def site_position(site: Any) -> tuple[int, int, int | None, int | None]:
             getattr(site, "end_col_offset", None))
 
 
-def instrument(tree: ast.Module, sites: Iterable[Any], next_id: int) -> tuple[ast.Module, list[PlantedSite]]:
+def instrument(tree: ast.Module, sites: Iterable[Any], next_id: int,
+               in_functions: Iterable[Any] = ()) -> tuple[ast.Module, list[PlantedSite]]:
     """Wrap the calls at `sites` in hook calls; returns the rewritten tree and what was planted.
+
+    `in_functions` are calls in the bodies of functions the cell defines that may train, evaluate or
+    read once a later cell calls them (the analysis' `CellFacts.in_functions`, without a model yet):
+    they get a hook too unless a site of the cell is already there, planted as `deferred`.
 
     Copy-on-write: the nodes on the way from the module to each wrapped call are shallow-copied and
     everything else is shared, so `tree` itself is left exactly as the analysis saw it (it keeps the
@@ -71,6 +80,9 @@ def instrument(tree: ast.Module, sites: Iterable[Any], next_id: int) -> tuple[as
         kind = getattr(site, "kind", None)
         if kind in _HOOK_FOR_KIND:
             wanted.setdefault(site_position(site), []).append(site)
+    for site in in_functions:
+        if getattr(site, "kind", None) in _HOOK_FOR_KIND:
+            wanted.setdefault(site_position(site), [site])
     if not wanted:
         return tree, []
     planter = _Planter(wanted, next_id)
@@ -145,6 +157,7 @@ class _Planter:
                 method=node.func.attr if isinstance(node.func, ast.Attribute) else None,
                 literal_kwargs=_literal_kwargs(node),
                 n_args=len(node.args),
+                deferred=not getattr(site, "ref", None),
             )
             self.planted.append(planted)
             if _WRAP_ARGS.get(site.kind) and result is node:

@@ -15,11 +15,14 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from . import live, observe
-from .instrument import PlantedSite, instrument
+from .instrument import PlantedSite, instrument, site_position
 from .lineage_view import ModelView, model_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from .extension import FlockExtension
+
+_FAMILY = {"sql": "read"}
+"""Kinds one hook serves: a reader call planted as `read` may turn out to run a query."""
 
 MAX_FITS_PER_SITE = 50
 """Fits of one site in one cell execution that become runs (a loop of 10,000 fits would drown MLflow)."""
@@ -55,6 +58,10 @@ class NotebookTracker:
         self._session_key: tuple | None = None
         self._mlflow_before: Any = None
         self._views: dict[str, ModelView] = {}
+        self._called_sites: dict[tuple, list[Any]] = {}
+        """(defining cell, call position) -> the sites the running cell's analysis found at that call
+        in a function another cell defined (CellFacts.elsewhere), in the order the analysis met them."""
+        self._called_fired: Counter[tuple] = Counter()
         """Model id -> its view of the lineage as it is now (cleared whenever the lineage changes)."""
 
     # -- cells ------------------------------------------------------------------------------
@@ -75,6 +82,8 @@ class NotebookTracker:
         self.cell = CellContext(source=transformed or raw, raw=raw, cell_id=cell_id, index=index,
                                 execution_count=execution_count)
         self._fits_this_cell.clear()
+        self._called_sites.clear()
+        self._called_fired.clear()
         self._mlflow_before = _user_mlflow()
         if self._session is not None:
             self._session.cell_started()  # the recorder defers heavy work while a cell runs
@@ -100,8 +109,12 @@ class NotebookTracker:
                 self.training_X.pop(item["item"]["id"], None)
         if cell.index is not None:
             self.cell_sources[cell.index] = cell.raw or text
-        tree, planted = instrument(tree, getattr(facts, "sites", ()) or (), self._next_site)
+        for site in getattr(facts, "elsewhere", ()) or ():
+            self._called_sites.setdefault((site.cell, *site_position(site)), []).append(site)
+        tree, planted = instrument(tree, getattr(facts, "sites", ()) or (), self._next_site,
+                                   getattr(facts, "in_functions", ()) or ())
         for site in planted:
+            site.cell = cell.index
             self.sites[site.id] = site
         self._next_site += len(planted)
         return tree
@@ -116,7 +129,24 @@ class NotebookTracker:
         planted = self.sites.get(site_id)
         if planted is None:
             return
-        getattr(self, f"_on_{kind}")(planted, operands, result)
+        if planted.deferred or planted.cell != self.cell.index:
+            planted = self._as_called_here(planted)  # a function another cell defined (or a call not followed)
+            if planted is None:
+                return
+        getattr(self, f"_on_{planted.kind}")(planted, operands, result)
+
+    def _as_called_here(self, planted: PlantedSite) -> PlantedSite | None:
+        """The hook in a function body, with what the running cell's analysis found at that call
+        (its model, sources, metrics); None when the analysis did not follow this call there."""
+        key = (planted.cell, *site_position(planted.site))
+        family = _FAMILY.get(planted.kind, planted.kind)
+        options = [s for s in self._called_sites.get(key, ()) if _FAMILY.get(s.kind, s.kind) == family]
+        if not options:
+            return None
+        fired = self._called_fired[key]
+        self._called_fired[key] += 1
+        site = options[min(fired, len(options) - 1)]  # train(a) then train(b): each call its own model
+        return dataclasses.replace(planted, kind=site.kind, site=site, deferred=False)
 
     def _on_read(self, planted: PlantedSite, operands: dict, result: Any) -> None:
         seen = observe.file_read(planted, operands, result)

@@ -163,3 +163,35 @@ def test_constant_comprehensions_unroll_names_but_only_small_data():
     assert scope.lookup("small").value.value == [(i, i * 0.5) for i in range(10)]
     assert not isinstance(scope.lookup("rows").value, Const)
     assert nb.model_for_var("clf")["training_data"]["features"]["columns"] == [f"f{i}" for i in range(100)]
+
+
+def test_functions_name_their_training_calls_at_definition_and_each_later_call_gives_them_a_model():
+    nb, facts = run_cells(
+        "import pandas as pd\nfrom lightgbm import LGBMClassifier\n"
+        "df = pd.read_csv('t.csv')\nX, y = df.drop(columns=['label']), df['label']",
+        "def train(X, y, leaves=8):\n    m = LGBMClassifier(num_leaves=leaves)\n    m.fit(X, y)\n"
+        "    print(precision_score(y, m.predict(X)))\n    return m\n"
+        "class Trainer:\n    def run(self, X, y):\n        return train(X, y).score(X, y)",
+        "model = train(X, y)\nsmall = train(X[['a']], y, leaves=4)",
+    )
+    # at definition: no model yet, only where the body may train or evaluate (precision_score, not
+    # imported yet, is known by its name in the knowledge base), the method body of a class included
+    in_functions = {(s.kind, s.lineno): s for s in facts[1].in_functions}
+    assert set(in_functions) == {("fit", 3), ("metric", 4), ("metric", 8)}
+    assert all(s.ref == "" and s.cell is None for s in in_functions.values()) and facts[1].sites == ()
+    # the calling cell: no site of its own text, but the body's fit for each call, with that call's model
+    assert facts[2].sites == () and facts[2].in_functions == ()
+    fits = [s for s in facts[2].elsewhere if s.kind == "fit"]
+    assert [(s.cell, s.lineno, s.col_offset) for s in fits] == [(1, 3, 4), (1, 3, 4)]
+    models = {m["var"]: m for m in nb.to_json()["models"]}
+    assert [s.ref for s in fits] == [models["model"]["id"], models["small"]["id"]]
+    assert models["small"]["hyperparameters"]["num_leaves"] == 4
+    assert models["model"]["training_data"]["features"] == {"all_except": ["label"]}
+
+
+def test_a_function_called_in_its_own_cell_keeps_its_sites_in_that_cell():
+    _, facts = run_cells("from sklearn.tree import DecisionTreeClassifier\nX, y = [[0], [1]], [0, 1]\n"
+                         "def train():\n    return DecisionTreeClassifier().fit(X, y)\nclf = train()")
+    [fit] = [s for s in facts[0].sites if s.kind == "fit"]
+    assert fit.cell is None and fit.lineno == 4 and facts[0].elsewhere == ()
+    assert [(s.kind, s.lineno) for s in facts[0].in_functions] == [("fit", 4)]  # the kernel plants it once

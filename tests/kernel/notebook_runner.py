@@ -65,7 +65,7 @@ def run_notebook(nb: Any, *, cwd: str | Path, flock: bool, env: dict[str, str] |
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CELL_FILE = re.compile(r"/tmp/ipykernel_\d+/\d+\.py|<ipython-input-[^>]*>")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
-_TIMING = re.compile(r"\d+(?:\.\d+)?\s*(?:ns|µs|μs|us|ms|s|min)\b")
+_TIMING = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?\s*(?:ns|µs|μs|us|ms|s|min)\b")  # %%time may print 1e+03 µs
 
 
 def normalise(text: str) -> str:

@@ -114,15 +114,59 @@ def test_hooks_object_is_hidden_from_who_and_made_inert_at_unload(notebook, caps
 
 
 def test_a_training_function_called_again_in_a_later_cell_is_tracked_again(notebook):
-    # The provenance engine plants sites in a function body when the function's own cell calls it.
+    # The body's hook was planted when train() was defined; each call's analysis names its own model.
     notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\nX = [[0], [1], [2], [3]]\ny = [0, 0, 1, 1]\n"
                       "def train(depth):\n    model = DecisionTreeClassifier(max_depth=depth)\n"
                       "    model.fit(X, y)\n    return model\nfirst = train(1)")
     notebook.run_cell("second = train(2)")
     assert notebook.flush()
-    [record] = notebook.ext.tracker.fits.values()  # one model id: the body's model, fitted twice
-    assert record.params["max_depth"] == 2 and record.execution_count == notebook.shell.execution_count - 1
-    assert notebook.ext.tracker.lineage.model_for_var("second") is not None  # the analysis still reads train()
+    records = {record.var: record for record in notebook.ext.tracker.fits.values()}
+    assert set(records) == {"first", "second"}  # two calls, two models, two runs
+    assert records["first"].params["max_depth"] == 1 and records["second"].params["max_depth"] == 2
+    assert records["second"].execution_count == notebook.shell.execution_count - 1
+    assert records["second"].model_id == notebook.ext.tracker.lineage.model_for_var("second")["id"]
+    run_ids = {notebook.ext.tracker.run_id_for(r.model_id) for r in records.values()}
+    assert len(run_ids) == 2 and None not in run_ids
+
+
+def test_a_fit_in_a_function_first_called_in_a_later_cell_is_tracked_with_its_lineage(notebook, tmp_path):
+    csv = tmp_path / "points.csv"
+    csv.write_text("a,b,label\n0,1,0\n1,0,0\n2,1,0\n3,0,1\n4,1,1\n5,0,1\n")
+    notebook.run_cell("import pandas as pd\nfrom sklearn.tree import DecisionTreeClassifier\n"
+                      f"data = pd.read_csv({str(csv)!r})\nX = data.drop(columns=['label'])\ny = data['label']")
+    notebook.run_cell("def train(X, y, depth=2):\n    m = DecisionTreeClassifier(max_depth=depth)\n"
+                      "    m.fit(X, y)\n    return m")
+    assert not notebook.ext.tracker.fits  # defined, not called: nothing trained
+    notebook.run_cell("model = train(X, y)\nsmall = train(X[['a']], y, depth=1)")
+    notebook.run_cell("from sklearn.metrics import accuracy_score\nacc = accuracy_score(y, model.predict(X))")
+    tracker = notebook.ext.tracker
+    records = {record.var: record for record in tracker.fits.values()}
+    assert set(records) == {"model", "small"}  # one function body, two calls, each with its own lineage
+    model, small = records["model"], records["small"]
+    assert model.explicit_params == {"max_depth": 2} and model.params["criterion"] == "gini"
+    assert small.params["max_depth"] == 1 and small.features == ["a"]
+    assert model.features == ["a", "b"] and model.label == "label"
+    assert model.execution_count == small.execution_count == notebook.shell.execution_count - 2
+    assert [d.source for d in model.inputs] == [str(csv)]
+    assert model.lineage["models"][0]["training_data"]["sources"] == [model.inputs[0].source_id]
+    assert notebook.flush()
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    model_run = client.get_run(tracker.run_id_for(model.model_id))
+    small_run = client.get_run(tracker.run_id_for(small.model_id))
+    assert model_run.data.params["max_depth"] == "2" and model_run.data.tags["flock.model.var"] == "model"
+    assert "accuracy_score" in model_run.data.metrics and "accuracy_score" not in small_run.data.metrics
+
+
+def test_a_function_that_fits_nothing_the_analysis_follows_records_nothing(notebook):
+    # A transformer's fit_transform in a helper gets a hook at definition; the call's analysis names no
+    # model there, so the hook stays a no-op (no run for a scaler).
+    notebook.run_cell("from sklearn.preprocessing import StandardScaler\n"
+                      "def scale(rows):\n    return StandardScaler().fit_transform(rows)")
+    notebook.run_cell("scaled = scale([[0.0], [2.0]])")
+    assert notebook.ns["scaled"].tolist() == [[-1.0], [1.0]]
+    assert not notebook.ext.tracker.fits
 
 
 def test_functions_sent_to_worker_processes_carry_inert_hooks(notebook):
@@ -158,3 +202,16 @@ def test_with_mlflow_autolog_flock_adds_to_autologs_run(notebook):
     autolog_run = notebook.ns["mlflow"].last_active_run()
     assert record.autolog_run_id == autolog_run.info.run_id
     notebook.run_cell("mlflow.sklearn.autolog(disable=True)")
+
+
+def test_a_cell_magics_own_run_belongs_to_its_cell_and_survives_the_next_cell(notebook):
+    # %%capture runs its body with run_cell (no cell id): the model is the magic's cell's, and the
+    # next cell (which has an id) must not be taken for a re-run of it
+    notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\nX, y = [[0], [1]], [0, 1]")
+    notebook.shell.run_cell("%%capture out\nclf = DecisionTreeClassifier().fit(X, y)", store_history=True,
+                            cell_id="magic-cell")
+    notebook.shell.run_cell("print(clf.get_depth())", store_history=True, cell_id="next-cell")
+    [record] = notebook.ext.tracker.fits.values()
+    assert record.var == "clf" and notebook.ext.tracker.lineage.model_for_var("clf") is not None
+    assert record.cell == notebook.ext.tracker._cell_index_of["magic-cell"]
+    assert notebook.ext.idle.is_set() and notebook.ext.tracker.cell.cell_id == "next-cell"

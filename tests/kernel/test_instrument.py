@@ -202,3 +202,21 @@ def test_calls_in_decorators_above_the_def_line_are_found():
     src = "def deco(v):\n    return lambda f: f\n@deco(score(1, 2))\ndef f():\n    pass\n"
     _, planted = instrument(ast.parse(PRELUDE + src), sites_for(PRELUDE + src, {"score": "metric"}), 1)
     assert [p.kind for p in planted] == ["metric"]
+
+
+def test_calls_in_function_bodies_get_one_deferred_hook_unless_a_site_is_there():
+    src = "def train(m, X):\n    m.fit(X)\n    return score(X, X)\nclf = Model()\nclf.fit(1)\n"
+    tree = ast.parse(PRELUDE + src)
+    in_functions = [dataclasses.replace(s, ref="") for s in sites_for(PRELUDE + src, {"m.fit": "fit", "score": "metric"})]
+    own = sites_for(PRELUDE + src, {"clf.fit": "fit"}) + [in_functions[1]]  # score(...) is also a site of the cell
+    own[-1] = dataclasses.replace(own[-1], ref="metric:1")
+    new_tree, planted = instrument(tree, own, 1, in_functions)
+    assert sorted((p.kind, p.deferred, p.site.ref) for p in planted) == [
+        ("fit", False, "x"), ("fit", True, ""), ("metric", False, "metric:1")]
+    ast.fix_missing_locations(new_tree)
+    hooks = Recorder()
+    ns = {HOOKS_NAME: hooks}
+    exec(compile(new_tree, "<cell>", "exec"), ns)
+    ns["train"](ns["clf"], 7)
+    deferred = next(p for p in planted if p.deferred)
+    assert ("fit", deferred.id, ns["clf"]) in hooks.events and ("a", deferred.id, 0, 7) in hooks.events

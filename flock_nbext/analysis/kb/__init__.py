@@ -112,6 +112,10 @@ class KnowledgeBase:
         return {n[len(module) + 1:]: n for n in self._entries
                 if n.startswith(module + ".") and "." not in n[len(module) + 1:]}
 
+    def names(self) -> list[str]:
+        """Every registered qualified name."""
+        return list(self._entries)
+
     def __len__(self) -> int:
         return len(self._entries)
 
