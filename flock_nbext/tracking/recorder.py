@@ -495,12 +495,14 @@ class Recorder:
                 if isinstance(item, tuple):
                     records.append(item)
             ops = list(self._unsent)
+            self.planner.digests = {}  # one instant: a frame several records share is hashed once
             for stamp, record in records:
                 try:
                     ops += self.planner.plan(stamp, record)
                 except Exception as exc:
                     self._warn(f"plan-{type(record).__name__}",
                                f"could not record a {type(record).__name__}: {redact(str(exc))}")
+            self.planner.digests = None
             if not self._finished:
                 self._finished = True
                 ops += self.planner.finish(time.time())

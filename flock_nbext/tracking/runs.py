@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from ..config import Settings
 from ..redaction import redact
 from . import limits
-from .datasets import dataset_entity, merge_sql_read
+from .datasets import dataset_entity, digest_of, merge_sql_read
 from .records import DatasetRecord, FitRecord, MetricRecord, SqlReadRecord
 
 Op = dict[str, Any]
@@ -123,6 +123,9 @@ class RunPlanner:
         self._steps: dict[tuple[str, str], int] = {}
         self._logged_inputs: set[tuple[str, str, str, str]] = set()
         self._open: list[str] = []
+        self.digests: dict[int, str | None] | None = None
+        """While set (the kernel's exit path plans everything at one instant): digests by data object,
+        so a frame several records share is hashed once. Never kept across time: data may change."""
 
     # -- public --------------------------------------------------------------------------------
     def plan(self, stamp: float, record: Any) -> list[Op]:
@@ -230,7 +233,7 @@ class RunPlanner:
             artifacts.update(overflow)
         ops.append({"op": "log_batch", "key": key, "params": params, "tags": tags, "metrics": []})
 
-        inputs = [dataset_entity(merge_sql_read(ds, self.sql_reads)) for ds in fit.inputs]
+        inputs = [self._entity(ds) for ds in fit.inputs]
         self._logged_inputs.update((key, e["name"], e["digest"], e["context"]) for e in inputs)
         if inputs:
             ops.append({"op": "log_inputs", "key": key, "datasets": inputs})
@@ -349,6 +352,16 @@ class RunPlanner:
         return ops + [{"op": "log_batch", "key": key, "params": {}, "tags": tags,
                        "metrics": [[name, value, _ms(stamp), step]]}]
 
+    def _entity(self, ds: DatasetRecord) -> dict[str, Any]:
+        import dataclasses
+
+        ds = merge_sql_read(ds, self.sql_reads)
+        if self.digests is not None and ds.digest is None and ds.data is not None:
+            if id(ds.data) not in self.digests:
+                self.digests[id(ds.data)] = digest_of(ds)
+            ds = dataclasses.replace(ds, digest=self.digests[id(ds.data)])
+        return dataset_entity(ds)
+
     def _evaluation_inputs(self, key: str, metric: MetricRecord) -> list[Op]:
         """The metric's datasets as `evaluation` inputs of the run, each (name, digest) once per run."""
         import dataclasses
@@ -357,7 +370,7 @@ class RunPlanner:
         for ds in metric.inputs:
             if ds.role == "training":
                 ds = dataclasses.replace(ds, role="evaluation")
-            entity = dataset_entity(merge_sql_read(ds, self.sql_reads))
+            entity = self._entity(ds)
             seen = (key, entity["name"], entity["digest"], entity["context"])
             if seen not in self._logged_inputs:
                 self._logged_inputs.add(seen)
