@@ -7,8 +7,9 @@ memory (GEMM on the seed's model: 436k -> 791k rows/s at batch 10,000 on one thr
 graph computes each row on its own, so the answers are identical to the unblocked graph's; the
 Scan costs a few microseconds per call, so batch 1 prefers the plain graph (autotune decides).
 
-The batch is padded up to whole blocks (at least one, so an empty batch works too), reshaped to
-[blocks, B, features], scanned, reshaped back and cut to the batch's rows.
+The batch is split into balanced blocks of at most B rows (at least one block, so an empty batch
+works too), padded by less than one row per block, reshaped to [blocks, rows, features],
+scanned, reshaped back and cut to the batch's rows.
 """
 
 from __future__ import annotations
@@ -64,19 +65,22 @@ def in_row_blocks(model: Any, block_rows: int | str = "auto") -> Any:
         ints("scan_zero", [0]), ints("scan_two", [2]),  # Shape's start/end need opset 15: Gather instead
         helper.make_node("Shape", ["X"], ["scan_x_shape"]),
         helper.make_node("Gather", ["scan_x_shape", "scan_zero"], ["scan_rows_n"], axis=0),
-        ints("scan_rows_b", [rows]), ints("scan_rows_b1", [rows - 1]), ints("scan_one", [1]),
-        ints("scan_zeros3", [0, 0, 0]), ints("scan_minus1", [-1]), ints("scan_row_shape", [rows, n_features]),
-        helper.make_node("Add", ["scan_rows_n", "scan_rows_b1"], ["scan_rows_up"]),
-        helper.make_node("Div", ["scan_rows_up", "scan_rows_b"], ["scan_blocks_ceil"]),
-        helper.make_node("Max", ["scan_blocks_ceil", "scan_one"], ["scan_blocks"]),  # an empty batch scans one block
-        helper.make_node("Mul", ["scan_blocks", "scan_rows_b"], ["scan_rows_padded"]),
+        ints("scan_rows_b", [rows]), ints("scan_one", [1]), ints("scan_zeros3", [0, 0, 0]),
+        ints("scan_minus1", [-1]), ints("scan_features", [n_features]),
+        # blocks = max(ceil(n / rows), 1); block = max(ceil(n / blocks), 1): balanced blocks, so a
+        # small batch is one block of its own size and padding stays below one row per block
+        *_ceil_div("scan_rows_n", "scan_rows_b", "scan_blocks_ceil"),
+        helper.make_node("Max", ["scan_blocks_ceil", "scan_one"], ["scan_blocks"]),
+        *_ceil_div("scan_rows_n", "scan_blocks", "scan_block_ceil"),
+        helper.make_node("Max", ["scan_block_ceil", "scan_one"], ["scan_block"]),
+        helper.make_node("Mul", ["scan_blocks", "scan_block"], ["scan_rows_padded"]),
         helper.make_node("Sub", ["scan_rows_padded", "scan_rows_n"], ["scan_rows_extra"]),
         # Pad's pads are [rows_begin, features_begin, rows_end, features_end]
         helper.make_node("Concat", ["scan_zeros3", "scan_rows_extra"], ["scan_pads_tail"], axis=0),
         ints("scan_pads_order", [0, 1, 3, 2]),
         helper.make_node("Gather", ["scan_pads_tail", "scan_pads_order"], ["scan_pads"], axis=0),
         helper.make_node("Pad", ["X", "scan_pads"], ["scan_X_padded"]),
-        helper.make_node("Concat", ["scan_blocks", "scan_row_shape"], ["scan_blocked_shape"], axis=0),
+        helper.make_node("Concat", ["scan_blocks", "scan_block", "scan_features"], ["scan_blocked_shape"], axis=0),
         helper.make_node("Reshape", ["scan_X_padded", "scan_blocked_shape"], ["scan_X_blocks"]),
         helper.make_node("Scan", ["scan_X_blocks"], [f"{name}_blocks" for name, _, _ in outputs], num_scan_inputs=1,
                          body=body),
@@ -101,3 +105,13 @@ def in_row_blocks(model: Any, block_rows: int | str = "auto") -> Any:
     blocked.ir_version = model.ir_version
     blocked.doc_string = f"{model.doc_string} (in blocks of {rows} rows)".strip()
     return blocked
+
+
+def _ceil_div(a: str, b: str, out: str) -> list[Any]:
+    """Nodes computing out = (a + b - 1) / b for positive int64 tensors."""
+    from onnx import helper
+
+    return [helper.make_node("Add", [a, b], [f"{out}_sum"]),
+            helper.make_node("Sub", [f"{out}_sum", "scan_one"], [f"{out}_num"]),
+            helper.make_node("Div", [f"{out}_num", b], [out])]
+
