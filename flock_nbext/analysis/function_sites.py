@@ -67,9 +67,20 @@ def function_sites(definition: ast.AST, scope, kb: KnowledgeBase) -> list[Site]:
             continue
         kind = _kind_of(node.func, scope, kb)
         if kind is not None:
-            out.append(Site(kind=kind, lineno=node.lineno, col_offset=node.col_offset,
-                            end_lineno=node.end_lineno, end_col_offset=node.end_col_offset, ref=""))
+            func = node.func
+            receiver = func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
+            out.append(Site(kind=kind, lineno=node.lineno, col_offset=node.col_offset, end_lineno=node.end_lineno,
+                            end_col_offset=node.end_col_offset, ref="", receiver=receiver))
     return out
+
+
+def model_class(kb: KnowledgeBase, qualname: str) -> str | None:
+    """The public name of a live object's class (`sklearn.tree._classes.DecisionTreeClassifier`) when the
+    knowledge base knows it as a model (an estimator that is not a transformer); else None."""
+    entry = kb.lookup(qualname)
+    if entry is None or entry.role != "estimator" or entry.get("type") == "transformer":
+        return None
+    return entry.name
 
 
 def _kind_of(func: ast.expr, scope, kb: KnowledgeBase) -> str | None:

@@ -205,6 +205,12 @@ class NotebookLineage:
         upstream = nx.ancestors(graph, node_id)
         return [rid for rid in self.store.sources if rid in upstream]
 
+    def model_class(self, qualname: str) -> str | None:
+        """The knowledge base's public name of a model class seen at run time, None if not a model."""
+        from .function_sites import model_class
+
+        return model_class(self._kb, qualname)
+
     def model_for_var(self, var: str) -> dict | None:
         """The model a session variable holds now, as its lineage-JSON dict."""
         binding = self._interp.scope.module().vars.get(var)

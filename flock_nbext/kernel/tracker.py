@@ -15,7 +15,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from . import live, observe
-from .instrument import PlantedSite, instrument, site_position
+from .instrument import RECEIVER, PlantedSite, instrument, site_position
 from .lineage_view import ModelView, model_view
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,23 +130,36 @@ class NotebookTracker:
         if planted is None:
             return
         if planted.deferred or planted.cell != self.cell.index:
-            planted = self._as_called_here(planted)  # a function another cell defined (or a call not followed)
-            if planted is None:
+            planted = self._as_called_here(planted, operands)  # a function another cell defined, or a call
+            if planted is None:  # the analysis did not follow, and the receiver is no model
                 return
         getattr(self, f"_on_{planted.kind}")(planted, operands, result)
 
-    def _as_called_here(self, planted: PlantedSite) -> PlantedSite | None:
+    def _as_called_here(self, planted: PlantedSite, operands: dict) -> PlantedSite | None:
         """The hook in a function body, with what the running cell's analysis found at that call
-        (its model, sources, metrics); None when the analysis did not follow this call there."""
+        (its model, sources, metrics); a fit the analysis did not follow there (`exec`, a callback it
+        cannot see) is kept, without lineage, when the live receiver is a model of the knowledge base."""
         key = (planted.cell, *site_position(planted.site))
         family = _FAMILY.get(planted.kind, planted.kind)
         options = [s for s in self._called_sites.get(key, ()) if _FAMILY.get(s.kind, s.kind) == family]
         if not options:
-            return None
+            return self._fit_seen_at_run_time(planted, operands) if planted.kind == "fit" else None
         fired = self._called_fired[key]
         self._called_fired[key] += 1
         site = options[min(fired, len(options) - 1)]  # train(a) then train(b): each call its own model
         return dataclasses.replace(planted, kind=site.kind, site=site, deferred=False)
+
+    def _fit_seen_at_run_time(self, planted: PlantedSite, operands: dict) -> PlantedSite | None:
+        receiver = operands.get(RECEIVER)
+        if receiver is None or not planted.method:
+            return None
+        public = self.lineage.model_class(live.class_name(receiver))
+        if public is None:
+            return None
+        var = getattr(planted.site, "receiver", None) or "model"
+        site = dataclasses.replace(planted.site, ref=f"model:{var}@run:{planted.id}", var=var,
+                                   function=f"{public}.{planted.method}", cell=None)
+        return dataclasses.replace(planted, site=site, deferred=False)
 
     def _on_read(self, planted: PlantedSite, operands: dict, result: Any) -> None:
         seen = observe.file_read(planted, operands, result)

@@ -195,3 +195,11 @@ def test_a_function_called_in_its_own_cell_keeps_its_sites_in_that_cell():
     [fit] = [s for s in facts[0].sites if s.kind == "fit"]
     assert fit.cell is None and fit.lineno == 4 and facts[0].elsewhere == ()
     assert [(s.kind, s.lineno) for s in facts[0].in_functions] == [("fit", 4)]  # the kernel plants it once
+
+
+def test_model_class_names_live_models_of_the_knowledge_base_only():
+    nb = NotebookLineage()
+    assert nb.model_class("sklearn.tree._classes.DecisionTreeClassifier") == "sklearn.tree.DecisionTreeClassifier"
+    assert nb.model_class("lightgbm.sklearn.LGBMClassifier") == "lightgbm.LGBMClassifier"
+    assert nb.model_class("sklearn.preprocessing._data.StandardScaler") is None  # a transformer
+    assert nb.model_class("__main__.Wrapped") is None and nb.model_class("builtins.super") is None

@@ -215,3 +215,16 @@ def test_a_cell_magics_own_run_belongs_to_its_cell_and_survives_the_next_cell(no
     assert record.var == "clf" and notebook.ext.tracker.lineage.model_for_var("clf") is not None
     assert record.cell == notebook.ext.tracker._cell_index_of["magic-cell"]
     assert notebook.ext.idle.is_set() and notebook.ext.tracker.cell.cell_id == "next-cell"
+
+
+def test_a_fit_the_analysis_cannot_follow_is_kept_when_the_receiver_is_a_model(notebook):
+    # exec() hides the call from the analysis: the live receiver decides, against the knowledge base
+    notebook.run_cell("from sklearn.tree import DecisionTreeClassifier\nfrom sklearn.preprocessing import StandardScaler\n"
+                      "X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1]\n"
+                      "def train(depth):\n    m = DecisionTreeClassifier(max_depth=depth)\n    m.fit(X, y)\n    return m\n"
+                      "def scale():\n    s = StandardScaler()\n    s.fit(X)\n    return s")
+    notebook.run_cell("exec('hidden = train(3)')\nexec('scaler = scale()')")
+    [record] = notebook.ext.tracker.fits.values()  # the tree, not the scaler
+    assert record.var == "m" and record.params["max_depth"] == 3 and record.lineage["models"] == []
+    assert notebook.flush()
+    assert notebook.ext.tracker.run_id_for(record.model_id)
