@@ -410,8 +410,9 @@ def pickle_model(op: Op, dumps: Any) -> Op:
     pickled = os.path.join(folder, "model.pkl")
     try:
         data = dumps({"model": op["live_model"], "example": op["live_example"]})
-        os.makedirs(folder, exist_ok=True)
-        with open(pickled, "wb") as fh:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(pickled, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # loaded again: never others'
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
     except Exception as exc:
         return _model_not_logged(op, exc)

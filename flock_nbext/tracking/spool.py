@@ -100,7 +100,7 @@ class Spool:
         self._ops: list[Op] = []
         self._lock_fd: int | None = None
         if lock:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._lock_fd = _try_lock(self.directory / f"{session_id}.lock")
 
     def __len__(self) -> int:
@@ -116,7 +116,7 @@ class Spool:
         """Queue operations behind the ones already waiting, and write them down."""
         if not ops:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         new_file = not self.path.exists()
         with open(self.path, "a", encoding="utf-8") as fh:
             if new_file:

@@ -196,7 +196,13 @@ class StoreWriter:
         from .models import publish
 
         if op.get("pickle") and os.path.isfile(op["pickle"]):
-            self._save_pickled(op)
+            try:
+                self._save_pickled(op)
+            except Exception as exc:  # not private, or no longer loadable: the run says why
+                self.client.log_batch(self._run_id(op), tags=[
+                    RunTag("flock.model.logged", "false"),
+                    RunTag("flock.model.error", _cut(redact(f"{type(exc).__name__}: {exc}"), 500))], synchronous=True)
+                return
         if not os.path.isdir(op["path"]):
             raise LookupError(f"saved model {op['path']} is gone")
         run_id = self._run_id(op)
@@ -217,6 +223,10 @@ class StoreWriter:
         from .models import save_native
 
         with open(op["pickle"], "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if info.st_uid != os.getuid() or info.st_mode & 0o022:
+                raise PermissionError(f"{op['pickle']} is not private to this user: a model pickle that others "
+                                      "could have written is never loaded")
             data = cloudpickle.load(fh)  # written by flock itself, in the user's own spool folder
         shutil.rmtree(op["path"], ignore_errors=True)  # a save the recorder thread had begun
         save_native(data["model"], op["path"], op["flavor"], data.get("example"))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
+import pytest
 from mlflow import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
@@ -172,7 +174,8 @@ def _wait_for(path, timeout=120.0):
         time.sleep(0.05)
 
 
-def test_a_record_both_sent_and_spooled_at_shutdown_reaches_the_store_once(tmp_path, monkeypatch):
+@pytest.mark.parametrize("tampered", [False, True], ids=["private", "pickle-writable-by-others"])
+def test_a_record_both_sent_and_spooled_at_shutdown_reaches_the_store_once(tmp_path, monkeypatch, tampered):
     """Fault injection: FLOCK_FAULT_STORE_HOLD_S makes each store call of the first session take 3 s,
     so its recorder is inside one (creating the session's run) when close() stops waiting and spools
     everything the store has not acknowledged: that call, the planned operations, the records still
@@ -210,6 +213,11 @@ def test_a_record_both_sent_and_spooled_at_shutdown_reaches_the_store_once(tmp_p
     # the models, not saved yet (the recorder saves each right before sending it), were pickled
     assert [bool(line.get("pickle")) for line in lines if line.get("op") == "log_model"] == [True] * 3
 
+    pickles = [line["pickle"] for line in lines if line.get("op") == "log_model"]
+    assert all(os.stat(p).st_mode & 0o077 == 0 for p in pickles)  # the user's alone
+    if tampered:  # another user could have replaced it: it must not be loaded
+        os.chmod(pickles[1], 0o666)
+
     monkeypatch.delenv(HOLD_ENV)
     second = TrackingSession(settings, notebook_path="held.ipynb")
     assert second.flush(120) is True
@@ -225,7 +233,11 @@ def test_a_record_both_sent_and_spooled_at_shutdown_reaches_the_store_once(tmp_p
         assert run.data.tags["mlflow.parentRunId"] == session_run.info.run_id
         assert run.data.params["C"] == str(1.0 + i)
         assert [m.value for m in client.get_metric_history(run.info.run_id, "acc")] == [0.5 + i / 10]
-        assert len(run.outputs.model_outputs) == 1
+        refused = tampered and i == 1
+        assert len(run.outputs.model_outputs) == (0 if refused else 1)
+        if refused:
+            assert run.data.tags["flock.model.logged"] == "false"
+            assert "not private to this user" in run.data.tags["flock.model.error"]
 
 
 def test_a_spool_written_before_the_store_was_resolved_is_adopted_on_that_store(tmp_path):
