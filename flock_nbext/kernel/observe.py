@@ -62,7 +62,7 @@ def fit(planted: PlantedSite, operands: dict, result: Any) -> FitSeen | None:
 def column_names(obj: Any) -> list[str] | None:
     """The column names of a DataFrame (or a named Series) given to a fit, without building its dtypes."""
     columns = getattr(obj, "columns", None)
-    if columns is not None and hasattr(obj, "dtypes"):
+    if columns is not None and hasattr(type(obj), "dtypes"):  # on the class: a frame's dtypes is a built Series
         return [str(c) for c in columns]
     if hasattr(obj, "dtype") and hasattr(obj, "name") and hasattr(obj, "index"):  # Series
         return [str(obj.name)] if obj.name is not None else None
