@@ -109,6 +109,24 @@ class _Planter:
         i = bisect_left(lines, start)
         return i < len(lines) and lines[i] <= end
 
+    def _candidates(self, items: list) -> Any:
+        """Indices worth visiting: in a block of statements (in order, disjoint) only those ending at or
+        after a wanted line, found by bisection instead of visiting every statement of a long cell."""
+        if not items or not isinstance(items[0], ast.stmt):
+            return range(len(items))
+        ends = [getattr(item, "end_lineno", None) for item in items]
+        if None in ends:
+            return range(len(items))
+        found = set()
+        for line in self.lines:
+            i = bisect_left(ends, line)
+            while i < len(items) and items[i].lineno <= line:  # `a = f(); clf.fit(X)`: one line, two statements
+                found.add(i)
+                i += 1
+            if i < len(items) and getattr(items[i], "decorator_list", None):  # decorators above the def line
+                found.add(i)
+        return sorted(found)
+
     def rewrite(self, node: Any) -> Any:
         """`node` itself when nothing under it changes, else a shallow copy with the rewritten children."""
         if not self.wanted or not self._may_contain(node):
@@ -117,7 +135,8 @@ class _Planter:
         for name, value in ast.iter_fields(node):
             if isinstance(value, list):
                 new_list = None
-                for i, item in enumerate(value):
+                for i in self._candidates(value):
+                    item = value[i]
                     if isinstance(item, ast.AST):
                         new_item = self.rewrite(item)
                         if new_item is not item:

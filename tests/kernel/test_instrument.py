@@ -220,3 +220,13 @@ def test_calls_in_function_bodies_get_one_deferred_hook_unless_a_site_is_there()
     ns["train"](ns["clf"], 7)
     deferred = next(p for p in planted if p.deferred)
     assert ("fit", deferred.id, ns["clf"]) in hooks.events and ("a", deferred.id, 0, 7) in hooks.events
+
+
+def test_sites_in_long_blocks_on_shared_lines_and_under_decorators_are_all_found():
+    src = ("clf = Model()\n" + "".join(f"v{i} = trace({i})\n" for i in range(30))
+           + "a = trace(0); clf.fit(1)\n"
+           + "def deco():\n    clf.fit(2)\n    return lambda f: f\n@deco()\ndef g():\n    return score(3, 4)\n")
+    ns, hooks, planted = run(src, {"clf.fit": "fit", "score": "metric", "deco": "read"}, True)
+    assert sorted(p.kind for p in planted) == ["fit", "fit", "metric", "read"]
+    ns["g"]()
+    assert {e[0] for e in hooks.events} >= {"fit", "metric", "read"}
