@@ -84,14 +84,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class _Pause:
-    """flock loaded but out of the cell's way: its ast transformer, input capture and cell events are
-    taken off the shell (public lists and `events.unregister`), so a cell runs exactly as without flock
+    """flock loaded but out of the cell's way: its transform_ast wrapper, input capture and cell events
+    are taken off the shell (`events.unregister` for the events), so a cell runs exactly as without flock
     while the session's lineage and runs stay. Alternating paused and active runs of the same cell gives
     paired samples that machine load cannot tilt towards one mode (a round of each would)."""
 
     def __init__(self, shell, ext) -> None:
         self.shell, self.ext = shell, ext
-        self.transformers = [t for t in shell.ast_transformers if getattr(t, "extension", None) is ext]
+        self.transform_ast = vars(shell)["transform_ast"]  # flock's analysis and instrumentation
         self.events = [(e, getattr(ext, c)) for e, c in (("pre_execute", "_pre_execute"),
                                                          ("pre_run_cell", "_pre_run_cell"),
                                                          ("post_execute", "_post_execute"),
@@ -99,8 +99,7 @@ class _Pause:
 
     def __enter__(self):
         shell, ext = self.shell, self.ext
-        for t in self.transformers:
-            shell.ast_transformers.remove(t)
+        del shell.transform_ast
         shell.input_transformers_post.remove(ext._capture_source)
         for event, callback in self.events:
             shell.events.unregister(event, callback)
@@ -112,7 +111,7 @@ class _Pause:
 
     def __exit__(self, *exc) -> None:
         shell, ext = self.shell, self.ext
-        shell.ast_transformers.extend(self.transformers)
+        shell.transform_ast = self.transform_ast
         shell.input_transformers_post.append(ext._capture_source)
         for event, callback in self.events:
             shell.events.register(event, callback)

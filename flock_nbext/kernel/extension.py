@@ -22,8 +22,9 @@ from ..errors import FlockError
 log = logging.getLogger("flock")
 
 EXIT_FLUSH_S = 4.0
-"""At kernel shutdown: Jupyter kills a kernel ~5 s after asking it to stop, so what the recorder has not
-sent by ~3 s (a Run All's records wait for the kernel to be idle) goes to the spool instead of being lost."""
+"""At kernel shutdown: Jupyter sends SIGTERM 2.5 s after asking a kernel to stop and SIGKILL at 5 s;
+what the recorder has not sent by then (a Run All's records wait for the kernel to be idle) goes to
+the spool instead of being lost (`Recorder.hand_over`, also on SIGTERM)."""
 WARM_UP_SETTLE_S = 0.3
 """The warm-up starts only after the kernel has been idle this long (a Run All's first cell comes at once)."""
 
@@ -53,11 +54,9 @@ class FlockExtension:
     def install(self) -> None:
         from .comm import PanelComm
         from .magics import ConvertMagics, FlockMagics
-        from .transformer import CellTransformer
+        from .transformer import CellTransformer, attach
 
-        transformer = CellTransformer(self)
-        self.shell.ast_transformers.append(transformer)
-        self._undo.append(lambda: _remove(self.shell.ast_transformers, transformer))
+        self._undo.append(attach(self.shell, CellTransformer(self)))
 
         magics = FlockMagics(self.shell, self)
         self.shell.register_magics(magics)

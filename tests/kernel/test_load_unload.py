@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -10,22 +11,23 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from flock_nbext.kernel.extension import extension_of
+from flock_nbext.kernel.transformer import attached_transformer
 
 
 @pytest.fixture
 def shell():
     ip = InteractiveShell.instance()
-    before = (list(ip.ast_transformers), set(ip.magics_manager.magics["line"]))
+    before = (list(ip.ast_transformers), set(ip.magics_manager.magics["line"]), vars(ip).get("transform_ast"))
     yield ip
     for name in ("flock", "flock_nbext"):
         if name in ip.extension_manager.loaded:
             ip.run_line_magic("unload_ext", name)
-    assert (list(ip.ast_transformers), set(ip.magics_manager.magics["line"])) == before
+    assert (list(ip.ast_transformers), set(ip.magics_manager.magics["line"]), vars(ip).get("transform_ast")) == before
 
 
 def _hooks(ip):
     return (
-        [t for t in ip.ast_transformers if type(t).__module__.startswith("flock_nbext")],
+        [t for t in [*ip.ast_transformers, attached_transformer(ip)] if type(t).__module__.startswith("flock_nbext")],
         [name for name in ip.magics_manager.magics["line"] if name.startswith("flock")],
     )
 
@@ -40,6 +42,47 @@ def test_load_adds_hooks_and_unload_removes_every_one(shell, name):
     shell.run_line_magic("unload_ext", name)
     assert _hooks(shell) == ([], [])
     assert extension_of(shell) is None
+
+
+class _Doubler(ast.NodeTransformer):
+    """A user's own AST transformer: integer literals double."""
+
+    def visit_Constant(self, node):
+        return ast.copy_location(ast.Constant(node.value * 2), node) if type(node.value) is int else node
+
+
+def test_flock_runs_before_the_users_ast_transformers_and_leaves_their_list_alone(shell):
+    doubler = _Doubler()
+    shell.ast_transformers.append(doubler)
+    try:
+        shell.run_line_magic("load_ext", "flock")
+        assert shell.ast_transformers == [doubler]  # IPython re-walks every cell's tree only for these
+        result = shell.run_cell("x = 21\nx")
+        assert result.success and result.result == 42 and attached_transformer(shell) is not None
+    finally:
+        shell.ast_transformers.remove(doubler)
+
+
+def test_unload_under_a_later_wrapper_leaves_it_working_and_flock_inert(shell):
+    shell.run_line_magic("load_ext", "flock")
+    flocks = vars(shell)["transform_ast"]
+    seen = []
+
+    def later(node):  # another tool wrapping transform_ast after flock
+        seen.append(flocks(node))
+        return seen[-1]
+
+    shell.transform_ast = later
+    try:
+        shell.run_line_magic("unload_ext", "flock")
+        assert vars(shell)["transform_ast"] is later
+        assert flocks.flock_transformer.attached is False
+        result = shell.run_cell("from sklearn.tree import DecisionTreeClassifier\n"
+                                "m = DecisionTreeClassifier().fit([[0], [1]], [0, 1])\nm.predict([[1]])[0]")
+        assert result.success and result.result == 1 and len(seen) == 1
+        assert "__flock__" not in ast.unparse(seen[0])  # flock's part passes the cell through
+    finally:
+        del shell.transform_ast
 
 
 def test_loading_twice_is_a_no_op(shell):
