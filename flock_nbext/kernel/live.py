@@ -7,7 +7,9 @@ more than a few rows, no MLflow, and no imports of ML libraries (objects are rec
 from __future__ import annotations
 
 import ast
+import functools
 import os
+import sys
 from typing import Any
 
 # Hyperparameters that libraries treat as options of a training call rather than of the model.
@@ -37,7 +39,14 @@ def model_params(model: Any, call_kwargs: dict[str, Any] | None = None, params_a
     Booster training, the params dict merged with the call's options (`num_boost_round`...)."""
     out: dict[str, Any] = {}
     get_params = getattr(model, "get_params", None)
-    if callable(get_params):
+    names = _plain_param_names(type(model))
+    if names is not None:  # what BaseEstimator.get_params(deep=False) returns, without its introspection
+        try:
+            out.update({name: getattr(model, name) for name in names})
+        except AttributeError:
+            out.clear()
+            names = None
+    if names is None and callable(get_params):
         try:
             out.update(get_params(deep=False))
         except TypeError:
@@ -50,6 +59,23 @@ def model_params(model: Any, call_kwargs: dict[str, Any] | None = None, params_a
         if call_kwargs and key in call_kwargs and _is_plain(call_kwargs[key]):
             out.setdefault(key, call_kwargs[key])
     return {str(k): v for k, v in out.items() if _is_plain(v) or _is_small_repr(v)}
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_param_names(cls: type) -> tuple[str, ...] | None:
+    """The parameter names of a scikit-learn estimator class that keeps BaseEstimator's get_params and
+    _get_param_names (which inspects the constructor's signature on every call: tens of µs per fit);
+    None for anything else, which is asked through its own get_params."""
+    get_params = getattr(cls, "get_params", None)
+    get_names = getattr(getattr(cls, "_get_param_names", None), "__func__", None)
+    if (getattr(get_params, "__qualname__", None) != "BaseEstimator.get_params"
+            or getattr(get_params, "__module__", None) != "sklearn.base"
+            or getattr(get_names, "__qualname__", None) != "BaseEstimator._get_param_names"):
+        return None
+    try:
+        return tuple(cls._get_param_names())
+    except Exception:
+        return None
 
 
 def _is_plain(value: Any) -> bool:
@@ -84,15 +110,28 @@ def _len(obj: Any) -> int | None:
 
 
 def head(obj: Any, rows: int) -> Any:
-    """The first `rows` rows of X as an independent copy (the user may mutate X after the fit)."""
+    """The first `rows` rows of X as an independent copy (the user may mutate X after the fit); with
+    pandas' copy-on-write (always on from pandas 3) the slice already is one."""
     try:
         if hasattr(obj, "iloc"):
-            return obj.iloc[:rows].copy()
+            return obj.iloc[:rows] if _pandas_copy_on_write() else obj.iloc[:rows].copy()
         if hasattr(obj, "shape") and hasattr(obj, "copy"):
             return obj[:rows].copy()
     except Exception:  # sparse matrices, tensors on devices...: no example rather than a failure
         return None
     return None
+
+
+def _pandas_copy_on_write() -> bool:
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return False
+    if int(str(getattr(pandas, "__version__", "0")).split(".")[0]) >= 3:
+        return True
+    try:
+        return pandas.options.mode.copy_on_write is True
+    except AttributeError:
+        return False
 
 
 def label_name(y: Any) -> str | None:

@@ -34,6 +34,29 @@ def test_model_params_include_defaults_and_training_options():
     assert booster_params == {"num_leaves": 8, "num_boost_round": 50}
 
 
+def test_model_params_read_like_get_params_whichever_path_they_take():
+    """Plain scikit-learn estimators are read from cached parameter names; estimators with their own
+    get_params (pipelines, LightGBM, XGBoost) are asked; both give get_params(deep=False)."""
+    from lightgbm import LGBMClassifier
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from xgboost import XGBClassifier
+
+    fast = [LogisticRegression(C=0.5), RandomForestClassifier(n_estimators=7, max_depth=3)]
+    asked = [make_pipeline(StandardScaler(), LogisticRegression()), LGBMClassifier(num_leaves=8),
+             XGBClassifier(max_depth=2)]
+    for model in fast + asked:
+        expected = {k: v for k, v in model.get_params(deep=False).items()
+                    if live._is_plain(v) or live._is_small_repr(v)}
+        assert live.model_params(model) == expected, type(model).__name__
+        assert (live._plain_param_names(type(model)) is not None) == (model in fast), type(model).__name__
+    model = fast[0]
+    model.set_params(C=2.0)  # read at each fit, never cached per object
+    assert live.model_params(model)["C"] == 2.0
+
+
 def test_frame_shape_and_head_are_cheap_snapshots():
     frame = pd.DataFrame({"a": [1, 2, 3], "b": [0.5, 1.5, 2.5]})
     assert live.frame_shape(frame) == (["a", "b"], [("a", "int64"), ("b", "float64")], 3)
