@@ -163,8 +163,6 @@ class TrackingSession:
         return f"runs:/{item.run_id}/onnx_model"
 
 
-
-
 @contextlib.contextmanager
 def _hand_over_on_sigterm(recorder: Recorder, budget: float) -> Iterator[None]:
     """While close() waits on the main thread: a SIGTERM (Jupyter sends one 2.5 s into a kernel
